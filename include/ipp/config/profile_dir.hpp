@@ -33,9 +33,12 @@ struct ProfileRequest {
 // are absolute. Plain value; cheap to copy.
 struct ProfileDir {
   std::filesystem::path location;     // the profile directory itself
-  std::filesystem::path ipython_dir;  // IPython dir used for name lookup
-  // Profile name: --profile, or "<x>" when an explicit directory is called
-  // "profile_<x>" (as init_profile_dir does), else empty.
+  // IPython dir used for the name lookup. With an explicit directory it is
+  // only the --ipython-dir value (possibly empty): like Python, resolving an
+  // explicit profile dir never computes (and so never creates) ~/.ipython.
+  std::filesystem::path ipython_dir;
+  // Profile name: --profile (default "default"), replaced by "<x>" when an
+  // explicit directory is called "profile_<x>" (as init_profile_dir does).
   std::string profile;
   bool created = false;  // true if this call created `location`
 
@@ -80,7 +83,9 @@ std::filesystem::path resolve_ipython_dir(const std::optional<std::string>& cli_
 //     relative to the cwd). Created only if auto_create.
 //  2. else <ipython_dir>/profile_<profile or "default">; created if missing
 //     when auto_create or the name is "default". Names are looked up only in
-//     the IPython directory, never in the cwd.
+//     the IPython directory, never in the cwd. An --ipython-dir that does not
+//     exist is an error, as in Python ("Could not create profile"); only the
+//     environment/default IPython dir is created on demand.
 // Then ensures security/ and pid/ (mode 0700, chmod-ed if they already exist
 // with another mode; a failed chmod only warns, as ProfileDir._mkdir), log/
 // and startup/ exist. Throws ipp::Error ("Profile 'x' not found." / "Profile
