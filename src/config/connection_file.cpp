@@ -256,7 +256,13 @@ std::string format_connection_info(const ConnectionInfo& info) {
   j["unpack"] = info.unpack;
   j["signature_scheme"] = info.signature_scheme;
   // json.dumps(indent=2): ensure_ascii=True, no trailing newline.
-  return j.dump(2, ' ', /*ensure_ascii=*/true);
+  try {
+    return j.dump(2, ' ', /*ensure_ascii=*/true);
+  } catch (const nlohmann::ordered_json::type_error& e) {
+    // Invalid UTF-8 in a string field (e.g. a binary key from --keyfile);
+    // Python's session.key.decode('ascii') fails on it as well.
+    throw Error(std::string("connection info cannot be written as JSON: ") + e.what());
+  }
 }
 
 void write_connection_file(const fs::path& path, const ConnectionInfo& info) {

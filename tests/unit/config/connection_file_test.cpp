@@ -190,6 +190,14 @@ TEST_F(ConnectionFileTest, NonAsciiIsEscapedLikeJsonDumps) {
   EXPECT_EQ(read_connection_file(p, ConnectionKind::Client).location, c.location);
 }
 
+TEST_F(ConnectionFileTest, InvalidUtf8IsAnErrorNotACrash) {
+  ConnectionInfo c = sample_client();
+  c.key = "\xff\xfe";
+  EXPECT_THROW(format_connection_info(c), ipp::Error);
+  EXPECT_THROW(write_connection_file(tmp_ / "c.json", c), ipp::Error);
+  EXPECT_FALSE(fs::exists(tmp_ / "c.json"));
+}
+
 TEST_F(ConnectionFileTest, WriteIntoMissingDirectoryNamesPath) {
   fs::path p = tmp_ / "no-such-dir" / "ipcontroller-client.json";
   try {

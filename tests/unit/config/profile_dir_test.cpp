@@ -121,6 +121,17 @@ TEST_F(ProfileDirTest, UnwritableIpythonDirFallsBackToTempDir) {
   EXPECT_THAT(warnings_[0], HasSubstr("not a writable location"));
 }
 
+TEST_F(ProfileDirTest, ReadOnlyIpythonDirFallsBackToTempDir) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root can write to a 0500 directory";
+  fs::create_directories(tmp_ / "ro");
+  fs::permissions(tmp_ / "ro", fs::perms(0500));
+  env_.set("IPYTHONDIR", (tmp_ / "ro").string());
+  fs::path dir = resolve_ipython_dir(std::nullopt, collect());
+  EXPECT_EQ(dir.parent_path(), tmp_ / "tmp");
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_THAT(warnings_[0], HasSubstr("not a writable location"));
+}
+
 TEST_F(ProfileDirTest, UnwritableParentFallsBackToTempDir) {
   touch(tmp_ / "a-file");
   env_.set("IPYTHONDIR", (tmp_ / "a-file" / "ipython").string());
