@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Our ipcontroller with the real Python client and Debian's Python engines."""
+import os
+import signal
+import stat
+import time
+
+import pytest
+
+from cluster_fixtures import LocalCluster, wait_for
+
+
+@pytest.fixture
+def cluster(tmp_path, bin_path):
+    c = LocalCluster([bin_path("ipcontroller")], tmp_path / "profile_test")
+    yield c
+    c.close()
+
+
+def test_connection_files_are_private_and_complete(cluster):
+    cluster.start_controller()
+    import json
+    for path in (cluster.client_file, cluster.engine_file):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(cluster.client_file) as f:
+        client = json.load(f)
+    for key in ("ssh", "interface", "registration", "control", "mux", "task", "task_scheme",
+                "iopub", "notification", "broadcast", "key", "pack", "unpack", "signature_scheme"):
+        assert key in client
+
+
+def test_python_engines_register_and_compute(cluster):
+    cluster.start_controller()
+    cluster.start_engines(2)
+    rc = cluster.client(n_engines=2)
+    try:
+        assert sorted(rc.ids) == [0, 1]
+        dv = rc[:]
+        assert dv.apply_sync(lambda x: x * 2, 21) == [42, 42]
+        lv = rc.load_balanced_view()
+        assert lv.map_sync(lambda x: x ** 2, range(20)) == [x ** 2 for x in range(20)]
+        dv["a"] = 5
+        assert dv["a"] == [5, 5]
+        dv.execute("b = a + 1", block=True)
+        assert dv.pull("b", block=True) == [6, 6]
+        bv = rc.broadcast_view()
+        assert bv.apply_sync(lambda: 7) == [7, 7]
+        status = rc.queue_status()
+        assert status["unassigned"] == 0
+        assert set(k for k in status if k != "unassigned") == {0, 1}
+    finally:
+        rc.close()
+
+
+def test_shutdown_hub_stops_controller_and_removes_files(cluster):
+    cluster.start_controller()
+    rc = cluster.client()
+    rc.shutdown(hub=True)
+    rc.close()
+    cluster.controller.wait(timeout=10)
+    assert cluster.controller.returncode == 0
+    assert not os.path.exists(cluster.client_file)
+
+
+def test_sigterm_exits_zero(cluster):
+    cluster.start_controller()
+    cluster.controller.send_signal(signal.SIGTERM)
+    assert cluster.controller.wait(timeout=10) == 0
+    assert not os.path.exists(cluster.engine_file)
