@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ipp/hub/memory_task_store.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include <spdlog/spdlog.h>
+
+#include "ipp/hub/hub_error.hpp"
+
+namespace ipp::hub {
+
+MemoryTaskStore::MemoryTaskStore(MemoryTaskStoreOptions options) : options_(options) {}
+
+void MemoryTaskStore::add_record(TaskRecord record) {
+  if (records_.find(record.msg_id) != records_.end()) {
+    throw key_error("Already have msg_id " + py_repr(record.msg_id));
+  }
+  culled_.erase(record.msg_id);
+  buffer_bytes_ += record.buffer_bytes();
+  std::string msg_id = record.msg_id;
+  records_.emplace(std::move(msg_id), Entry{next_sequence_++, std::move(record)});
+  maybe_cull();
+}
+
+std::optional<TaskRecord> MemoryTaskStore::get_record(std::string_view msg_id) {
+  const auto it = records_.find(msg_id);
+  if (it == records_.end()) return std::nullopt;
+  return it->second.record.clone();
+}
+
+void MemoryTaskStore::update_record(std::string_view msg_id, TaskRecord values,
+                                    const FieldMask& fields) {
+  const auto it = records_.find(msg_id);
+  if (it == records_.end()) {
+    if (was_culled(msg_id)) throw key_error("Record " + py_repr(msg_id) + " has been culled for size");
+    throw key_error("No such msg_id " + py_repr(msg_id));
+  }
+  TaskRecord& record = it->second.record;
+  buffer_bytes_ -= record.buffer_bytes();
+  record.take(std::move(values), fields);
+  buffer_bytes_ += record.buffer_bytes();
+  maybe_cull();
+}
+
+void MemoryTaskStore::drop_record(std::string_view msg_id) {
+  const auto it = records_.find(msg_id);
+  if (it == records_.end()) throw key_error("No such msg_id " + py_repr(msg_id));
+  erase(it);
+}
+
+void MemoryTaskStore::drop_matching_records(const Query& query) {
+  std::vector<std::string> ids;
+  for (const Entry* entry : matching(query)) ids.push_back(entry->record.msg_id);
+  for (const auto& id : ids) erase(records_.find(id));
+}
+
+std::vector<TaskRecord> MemoryTaskStore::find_records(const Query& query, const FieldMask& keys) {
+  std::vector<TaskRecord> found;
+  for (const Entry* entry : matching(query)) {
+    TaskRecord copy(entry->record.msg_id);
+    copy.assign(entry->record, keys);
+    found.push_back(std::move(copy));
+  }
+  return found;
+}
+
+std::vector<std::string> MemoryTaskStore::get_history() {
+  std::vector<std::tuple<util::TimePoint, std::uint64_t, const std::string*>> dated;
+  for (const auto& [id, entry] : records_) {
+    if (entry.record.submitted) dated.emplace_back(*entry.record.submitted, entry.sequence, &id);
+  }
+  std::sort(dated.begin(), dated.end());
+  std::vector<std::string> history;
+  history.reserve(dated.size());
+  for (const auto& item : dated) history.push_back(*std::get<2>(item));
+  return history;
+}
+
+bool MemoryTaskStore::was_culled(std::string_view msg_id) const {
+  return culled_.find(msg_id) != culled_.end();
+}
+
+void MemoryTaskStore::maybe_cull() {
+  if (records_.size() > options_.record_limit) {
+    const auto by_fraction =
+        static_cast<std::size_t>(options_.cull_fraction * static_cast<double>(options_.record_limit));
+    const std::size_t count = std::max(by_fraction, records_.size() - options_.record_limit);
+    spdlog::info("{} records exceeds limit of {}, culling oldest {}", records_.size(),
+                 options_.record_limit, count);
+    const auto order = cull_order();
+    for (std::size_t i = 0; i < count && i < order.size(); ++i) cull(order[i]);
+  }
+  if (buffer_bytes_ > options_.size_limit) {
+    const double limit = static_cast<double>(options_.size_limit) * (1.0 - options_.cull_fraction);
+    const auto before_bytes = buffer_bytes_;
+    const auto before_count = records_.size();
+    std::size_t culled = 0;
+    for (const auto& id : cull_order()) {
+      if (static_cast<double>(buffer_bytes_) <= limit) break;
+      cull(id);
+      ++culled;
+    }
+    spdlog::info(
+        "{} records with total buffer size {} exceeds limit: {}. Culled oldest {} records.",
+        before_count, before_bytes, options_.size_limit, culled);
+  }
+}
+
+std::vector<std::string> MemoryTaskStore::cull_order() const {
+  // (has submitted, submitted, insertion order): undated partial records first.
+  std::vector<std::tuple<bool, util::TimePoint, std::uint64_t, const std::string*>> order;
+  order.reserve(records_.size());
+  for (const auto& [id, entry] : records_) {
+    const auto& submitted = entry.record.submitted;
+    order.emplace_back(submitted.has_value(), submitted.value_or(util::TimePoint{}), entry.sequence,
+                       &id);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> ids;
+  ids.reserve(order.size());
+  for (const auto& item : order) ids.push_back(*std::get<3>(item));
+  return ids;
+}
+
+void MemoryTaskStore::cull(const std::string& msg_id) {
+  const auto it = records_.find(msg_id);
+  if (it == records_.end()) return;
+  spdlog::debug("Culling record: '{}'", msg_id);
+  culled_.insert(msg_id);
+  erase(it);
+}
+
+void MemoryTaskStore::erase(Records::iterator it) {
+  buffer_bytes_ -= it->second.record.buffer_bytes();
+  records_.erase(it);
+}
+
+std::vector<const MemoryTaskStore::Entry*> MemoryTaskStore::matching(const Query& query) const {
+  std::vector<const Entry*> found;
+  if (const auto candidates = query.msg_id_candidates()) {
+    for (const auto& id : *candidates) {
+      const auto it = records_.find(id);
+      if (it != records_.end() && query.matches(it->second.record)) found.push_back(&it->second);
+    }
+    // Candidates may repeat an id; the result must not.
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+  } else {
+    for (const auto& [id, entry] : records_) {
+      if (query.matches(entry.record)) found.push_back(&entry);
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Entry* a, const Entry* b) { return a->sequence < b->sequence; });
+  return found;
+}
+
+}  // namespace ipp::hub
