@@ -30,7 +30,7 @@ std::unique_ptr<hub::TaskStore> make_store(const ControllerSettings& settings) {
 // The hub's thread: the registration/query ROUTER, the notification PUB,
 // the monitor PULL fed by every other loop, and the engine-events PUB that
 // tells the schedulers and the heart monitor about engines.
-class HubLoop : public Loop, private hub::HubOutput {
+class HubLoop : public Loop, public hub::HubOutput {
  public:
   HubLoop(HubSockets sockets, const ControllerSettings& settings, nlohmann::json engine_info,
           std::function<void()> on_shutdown)

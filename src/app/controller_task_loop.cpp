@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <iterator>
+
+#include <spdlog/spdlog.h>
+
+#include "app/controller_loops.hpp"
+#include "ipp/scheduler/mux_queue.hpp"
+#include "ipp/scheduler/task_scheduler.hpp"
+#include "ipp/util/rate_limited_log.hpp"
+#include "ipp/wire/codec.hpp"
+
+namespace ipp::app {
+namespace {
+
+// Receives, splits and verifies one message; nullopt (logged) when bad.
+std::optional<wire::RawMessage> receive_verified(zmq::socket_t& socket, const wire::Signer& signer,
+                                                 wire::DigestHistory& history,
+                                                 util::RateLimitedLog& log, const char* side,
+                                                 bool* got_any) {
+  wire::Frames frames;
+  *got_any = zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait).has_value();
+  if (!*got_any) return std::nullopt;
+  std::string error;
+  auto raw = wire::RawMessage::split(std::move(frames), &error);
+  if (!raw || raw->identity_count() == 0 || !wire::verify_raw(*raw, signer, &history, &error)) {
+    log.warn("bad_task_message", "task scheduler: dropping a message from {}: {}", side,
+             error.empty() ? "no routing frame" : error);
+    return std::nullopt;
+  }
+  return raw;
+}
+
+// The load-balancing scheduler's thread (Python runs it as a process). With
+// scheme "pure" there is no scheduling logic: the engine side is a DEALER
+// that round-robins requests, as Python's pure ZMQ queue.
+class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
+ public:
+  TaskLoop(TaskSockets sockets, const ControllerSettings& settings)
+      : s_(std::move(sockets)), session_(settings.session), pure_(settings.scheme == "pure") {
+    if (!pure_) {
+      scheduler::TaskSchedulerOptions options;
+      options.scheme = scheduler::parse_scheme(settings.scheme);
+      options.hwm = static_cast<std::uint32_t>(std::max(0, settings.hwm));
+      scheduler_ = std::make_unique<scheduler::TaskScheduler>(options, session_, *this);
+    }
+  }
+
+  void run() override {
+    loop_.add(s_.client, [this] { on_client(); });
+    loop_.add(s_.engine, [this] { on_engine(); });
+    loop_.add(s_.events, [this] { on_event(); });
+    if (scheduler_) loop_.every(std::chrono::milliseconds(50), [this] { scheduler_->tick(); });
+    loop_.every(std::chrono::seconds(1), [this] { log_.flush(); });
+    loop_.run();
+  }
+
+ private:
+  void on_client() {
+    for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
+      bool got = false;
+      auto raw = receive_verified(s_.client, session_.signer(), client_history_, log_, "a client", &got);
+      if (!got) return;
+      if (!raw) continue;
+      if (scheduler_) {
+        scheduler_->on_client_request(std::move(*raw));
+      } else {
+        // pure: [C, |, msg] goes out of the DEALER unchanged; the hub still
+        // gets its "intask" copy.
+        scheduler::send_monitor_copy(s_.monitor, "intask", raw->frames());
+        wire::Frames out = std::move(*raw).release();
+        zmq::send_multipart(s_.engine, out);
+      }
+    }
+  }
+
+  void on_engine() {
+    for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
+      if (scheduler_) {
+        bool got = false;
+        auto raw = receive_verified(s_.engine, session_.signer(), engine_history_, log_, "an engine", &got);
+        if (!got) return;
+        if (raw) scheduler_->on_engine_reply(std::move(*raw));
+      } else {
+        // pure: the DEALER strips nothing, the reply is [C, |, reply].
+        wire::Frames frames;
+        if (!zmq::recv_multipart(s_.engine, std::back_inserter(frames), zmq::recv_flags::dontwait)) return;
+        scheduler::send_monitor_copy(s_.monitor, "outtask", frames);
+        send_to_client(std::move(frames));
+      }
+    }
+  }
+
+  void on_event() {
+    wire::Frames frames;
+    while (zmq::recv_multipart(s_.events, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      if (frames.size() >= 2 && scheduler_) {
+        if (frames[0].to_string_view() == kEngineRegistered) {
+          scheduler_->add_engine(frames[1].to_string_view());
+        } else if (frames[0].to_string_view() == kEngineUnregistered) {
+          scheduler_->remove_engine(frames[1].to_string_view());
+        }
+      }
+      frames.clear();
+    }
+  }
+
+  // scheduler::TaskSchedulerOutput
+  void send_to_engine(wire::Frames&& frames) override { zmq::send_multipart(s_.engine, frames); }
+  void send_to_client(wire::Frames&& frames) override {
+    try {
+      zmq::send_multipart(s_.client, frames);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EHOSTUNREACH) throw;
+      log_.warn("unroutable", "task scheduler: a reply's client has gone away");
+    }
+  }
+  void send_to_monitor(wire::Frames&& frames) override { zmq::send_multipart(s_.monitor, frames); }
+
+  TaskSockets s_;
+  wire::Session session_;
+  bool pure_;
+  std::unique_ptr<scheduler::TaskScheduler> scheduler_;
+  wire::DigestHistory client_history_;
+  wire::DigestHistory engine_history_;
+  util::PollLoop loop_;
+  util::RateLimitedLog log_;
+};
+
+}  // namespace
+
+std::unique_ptr<Loop> make_task_loop(TaskSockets sockets, const ControllerSettings& settings) {
+  return std::make_unique<TaskLoop>(std::move(sockets), settings);
+}
+
+}  // namespace ipp::app
