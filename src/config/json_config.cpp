@@ -33,7 +33,8 @@ bool is_section_key(const std::string& key) {
 }
 
 void add_section(Config& config, std::string_view text, const std::string& source,
-                 const std::string& name, const json& traits, size_t section_offset) {
+                 const std::string& name, const json& traits, const nlohmann::ordered_json& ordered,
+                 size_t section_offset) {
   if (!traits.is_object()) {
     throw Error(source + ":" + std::to_string(line_at(text, section_offset)) +
                 ": the value of \"" + name + "\" must be an object of traits, not " +
@@ -41,12 +42,16 @@ void add_section(Config& config, std::string_view text, const std::string& sourc
   }
   for (const auto& [trait, value] : traits.items()) {
     size_t at = find_key(text, trait, section_offset);
+    const nlohmann::ordered_json& ordered_value = ordered.at(trait);
     if (is_section_key(trait) && value.is_object()) {
-      add_section(config, text, source, name + "." + trait, value, at);
+      add_section(config, text, source, name + "." + trait, value, ordered_value, at);
       continue;
     }
     ConfigValue v;
     v.value = value;
+    if (ordered_value.is_object()) {
+      for (const auto& [k, _] : ordered_value.items()) v.key_order.push_back(k);
+    }
     v.source = source;
     v.line = at == std::string_view::npos ? 0 : line_at(text, at);
     config.set(name, trait, std::move(v));
@@ -73,9 +78,11 @@ Config parse_json_config(std::string_view text, const std::string& source) {
     }
     doc.erase(v);
   }
+  // Parsed once more keeping key order (see ConfigValue::key_order).
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(text);
   Config config;
   for (const auto& [name, traits] : doc.items()) {
-    add_section(config, text, source, name, traits, find_key(text, name, 0));
+    add_section(config, text, source, name, traits, ordered.at(name), find_key(text, name, 0));
   }
   return config;
 }

@@ -38,6 +38,9 @@ ConfigValue value_from(const json& entry, const std::string& fallback_file) {
   } else {
     v.value = entry.value("value", json());
   }
+  if (auto keys = entry.find("keys"); keys != entry.end() && keys->is_array()) {
+    v.key_order = keys->get<std::vector<std::string>>();
+  }
   v.source = entry.value("file", std::string());
   if (v.source.empty()) v.source = fallback_file;
   v.line = entry.value("line", 0);
@@ -85,13 +88,15 @@ Config load_python_config(const std::filesystem::path& file, const PythonConfigO
   }
 
   Config config;
-  for (const auto& [section, traits] : doc.value("sections", json::object()).items()) {
+  const json sections = doc.value("sections", json::object());
+  for (const auto& [section, traits] : sections.items()) {
     for (const auto& [trait, entry] : traits.items()) {
       config.set(section, trait, value_from(entry, path));
     }
   }
   if (warnings != nullptr) {
-    for (const auto& w : doc.value("warnings", json::array())) {
+    const json notes = doc.value("warnings", json::array());
+    for (const auto& w : notes) {
       std::string source = w.value("file", std::string());
       warnings->push_back({Diagnostic::Kind::Note, source.empty() ? path : source,
                            w.value("line", 0), w.value("message", std::string())});

@@ -233,6 +233,15 @@ def _pyobject_name(v):
     return mod + "." + name if mod else name
 
 
+def _key_str(key, where):
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)  # what json.dumps does with such keys
+    _warn(where, "dict key %r converted to a string" % (key,))
+    return repr(key)
+
+
 def _to_json(v, where):
     """Convert a config value to JSON, as close to its meaning as JSON allows."""
     if v is None or isinstance(v, (bool, str)):
@@ -256,17 +265,7 @@ def _to_json(v, where):
     if isinstance(v, LazyConfigValue):
         return _to_json(v.get_value([] if v._update is None else type(v._update)()), where)
     if isinstance(v, dict):
-        out = {}
-        for key, item in v.items():
-            if isinstance(key, str):
-                k = key
-            elif key is None or isinstance(key, (bool, int, float)):
-                k = json.dumps(key)  # what json.dumps does with such keys
-            else:
-                _warn(where, "dict key %r converted to a string" % (key,))
-                k = repr(key)
-            out[k] = _to_json(item, where)
-        return out
+        return {_key_str(key, where): _to_json(item, where) for key, item in v.items()}
     if isinstance(v, (list, tuple)):
         return [_to_json(item, where) for item in v]
     if isinstance(v, (set, frozenset)):
@@ -303,6 +302,10 @@ def _flatten(config, prefix, out):
             section[key] = {"lazy": _to_json(ops, where), "file": where[0], "line": where[1]}
         else:
             section[key] = {"value": _to_json(value, where), "file": where[0], "line": where[1]}
+            if isinstance(value, dict):
+                # JSON readers may sort object keys; dict order matters
+                # (SSHEngineSetLauncher.engines is started in order).
+                section[key]["keys"] = [_key_str(k, where) for k in value]
 
 
 def _filefind(fname, path):
@@ -337,6 +340,10 @@ def _exec_file(path, config):
         return config
 
     namespace = dict(c=config, load_subconfig=load_subconfig, get_config=get_config, __file__=path)
+    # Deliberately better than traitlets: the IPython docs' snippets use
+    # os.environ without importing os (`c.SSHControllerLauncher.user =
+    # os.environ.get('USER', 'username')`), which is a NameError in Python.
+    namespace["os"] = os
     with open(path, "rb") as f:
         source = f.read()
     _files.add(path)

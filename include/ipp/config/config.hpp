@@ -32,6 +32,10 @@ struct ConfigValue {
   std::string source;  // config file path, "<command line>" or "<environment $NAME>"
   int line = 0;        // 1-based line in `source`; 0 when unknown
   bool from_command_line = false;
+  // For object values: the keys in the order the file wrote them
+  // (nlohmann::json sorts object keys; Python dicts keep insertion order,
+  // which matters for SSHEngineSetLauncher.engines). Empty if unknown.
+  std::vector<std::string> key_order;
   // The spelling the user wrote when a deprecation moved the value, e.g.
   // "HubFactory.ip" for a value now stored as IPController.ip. Empty otherwise.
   std::string spelled_as;
