@@ -32,6 +32,8 @@ Heart::Heart(zmq::context_t& context, const std::string& ping_url, const std::st
   pong_.set(zmq::sockopt::linger, 0);
   ping_.connect(ping_url);
   pong_.connect(pong_url);
+  stop_send_.set(zmq::sockopt::linger, 0);
+  stop_recv_.set(zmq::sockopt::linger, 0);
   std::string endpoint = stop_endpoint(this);
   stop_recv_.bind(endpoint);
   stop_send_.connect(endpoint);
@@ -49,8 +51,10 @@ void Heart::stop() {
     }
     thread_.join();
   }
-  if (ping_.handle() != nullptr) ping_.close();
-  if (pong_.handle() != nullptr) pong_.close();
+  // Every socket must be closed before the context can terminate.
+  for (zmq::socket_t* s : {&ping_, &pong_, &stop_send_, &stop_recv_}) {
+    if (s->handle() != nullptr) s->close();
+  }
 }
 
 Heart::Clock::time_point Heart::last_ping() const {

@@ -1,0 +1,498 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Our ipengine with the real Python client, against Debian's Python
+controller (and ours, once it serves engines: the `ours` parameter skips
+itself while build/ipcontroller cannot start a controller)."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cluster_fixtures import PY, LocalCluster, wait_for
+
+PYTHON_CONTROLLER = [PY, "-m", "ipyparallel.controller"]
+
+
+@pytest.fixture(params=["python", "ours"])
+def controller_cmd(request, build_dir):
+    if request.param == "python":
+        return PYTHON_CONTROLLER
+    p = build_dir / "ipcontroller"
+    if not p.exists():
+        pytest.skip("our ipcontroller is not built")
+    return [str(p)]
+
+
+@pytest.fixture
+def cluster(tmp_path, ipython_dir, bin_path, controller_cmd, monkeypatch):
+    # Functions defined in this module are pickled by reference: engines
+    # import them from here, as ipyparallel's own suite imports its tests.
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(os.path.abspath(__file__)))
+    (tmp_path / "profile_test").mkdir()
+    c = LocalCluster(controller_cmd, tmp_path / "profile_test", engine_cmd=[bin_path("ipengine")])
+    try:
+        c.start_controller()
+    except (RuntimeError, TimeoutError) as e:
+        c.close()
+        if controller_cmd is not PYTHON_CONTROLLER:
+            pytest.skip(f"our ipcontroller does not serve engines yet: {e}")
+        raise
+    yield c
+    c.close()
+
+
+def engine_log(cluster, i=0):
+    with open(os.path.join(cluster.log_dir, f"engine{i}.log"), "rb") as f:
+        return f.read().decode("utf8", "replace")
+
+
+@pytest.fixture
+def rc(cluster):
+    cluster.start_engines(1)
+    client = cluster.client(n_engines=1)
+    yield client
+    client.close()
+
+
+def test_registration_is_logged(cluster, rc):
+    assert rc.ids == [0]
+    wait_for(lambda: "Completed registration with id 0" in engine_log(cluster), 10, "the log line")
+
+
+def test_apply_direct_load_balanced_and_broadcast(rc):
+    dv = rc[:]
+    assert dv.apply_sync(lambda x, y=1: x * 2 + y, 20, y=2) == [42]
+    lv = rc.load_balanced_view()
+    assert lv.map_sync(lambda x: x ** 2, range(16)) == [x ** 2 for x in range(16)]
+    assert rc.broadcast_view().apply_sync(lambda: 7) == [7]
+    assert rc.broadcast_view(is_coalescing=True).apply_sync(lambda: 8) == [8]
+
+
+def test_apply_runs_in_user_namespace(rc):
+    dv = rc[0]
+    dv["a"] = 5
+
+    import ipyparallel as ipp
+
+    @ipp.interactive
+    def uses_global():
+        global b
+        b = a * 3  # noqa: F821 (user namespace)
+        return b
+
+    assert dv.apply_sync(uses_global) == 15
+    assert dv["b"] == 15
+    assert dv.apply_sync(lambda x: x + 1, ipp.Reference("b")) == 16
+    # The temporary names of do_apply never stay behind.
+    list_names = ipp.interactive(lambda: [k for k in globals() if k.endswith("_f")])
+    assert len(dv.apply_sync(list_names)) == 1  # only the running request's
+
+
+def test_push_pull_scatter_gather(rc):
+    dv = rc[:]
+    dv.push({"x": 1, "y": [1, 2, 3]}, block=True)
+    assert dv.pull(("x", "y"), block=True) == [[1, [1, 2, 3]]]
+    dv.scatter("s", list(range(10)), block=True)
+    assert dv.gather("s", block=True) == list(range(10))
+    data = bytes(range(256)) * 100  # above buffer_threshold: sent as a buffer
+    dv["big"] = data
+    assert dv["big"] == [data]
+
+
+def test_execute_stdout_and_result(rc):
+    dv = rc[:]
+    ar = dv.execute("x = 5\nprint('out', x)\nx*2", silent=False, block=True)
+    assert ar.stdout == ["out 5\n"]
+    assert ar.execute_result[0]["data"]["text/plain"] == "10"
+    assert ar.execute_result[0]["execution_count"] >= 1
+    # magics go through IPython
+    ar = dv.execute("%time y = 3", silent=False, block=True)
+    assert dv["y"] == [3]
+
+
+def test_execute_silent_has_no_result(rc):
+    ar = rc[:].execute("z = 1\nz", block=True)
+    assert ar.execute_result == [None]
+
+
+def test_remote_errors(rc):
+    import ipyparallel as ipp
+
+    dv = rc[:]
+    with pytest.raises(ipp.error.CompositeError) as info:
+        dv.apply_sync(lambda: 1 / 0)
+    err = info.value.elist[0]
+    assert err[0] == "ZeroDivisionError"
+    with pytest.raises(ipp.error.RemoteError) as info:
+        rc[0].apply_sync(lambda: 1 / 0)
+    assert info.value.ename == "ZeroDivisionError"
+    assert info.value.engine_info["engine_id"] == 0
+    assert info.value.engine_info["method"] == "apply"
+
+    with pytest.raises(ipp.error.CompositeError) as info:
+        dv.execute("raise ValueError('bad value')", block=True)
+    assert info.value.elist[0][0] == "ValueError"
+    assert "bad value" in info.value.elist[0][1]
+    # the engine keeps serving
+    assert dv.apply_sync(lambda: "alive") == ["alive"]
+
+
+class RawClient:
+    """A bare jupyter_client Session on the client-side mux and iopub
+    sockets, to look at exactly what the engine sends."""
+
+    def __init__(self, cluster):
+        import zmq
+        from jupyter_client.session import Session
+
+        with open(cluster.client_file) as f:
+            info = json.load(f)
+        self.session = Session(key=info["key"].encode(),
+                               signature_scheme=info["signature_scheme"])
+        ctx = zmq.Context.instance()
+        self.mux = ctx.socket(zmq.DEALER)
+        self.mux.connect(f"{info['interface']}:{info['mux']}")
+        self.iopub = ctx.socket(zmq.SUB)
+        self.iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.iopub.connect(f"{info['interface']}:{info['iopub']}")
+        time.sleep(0.3)  # let the SUB subscription reach the relay
+
+    def request(self, uuid, msg_type, content=None, buffers=None):
+        return self.session.send(self.mux, msg_type, content or {}, ident=[uuid.encode()],
+                                 buffers=buffers)
+
+    def reply(self, timeout=10):
+        assert self.mux.poll(timeout * 1000), "no reply"
+        return self.session.recv(self.mux)[1]
+
+    def iopub_until_idle(self, parent_id, timeout=10):
+        msgs = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.iopub.poll(100):
+                continue
+            idents, msg = self.session.recv(self.iopub)
+            if msg["parent_header"].get("msg_id") != parent_id:
+                continue
+            msgs.append((idents[0].decode(), msg))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return msgs
+        raise AssertionError(f"no idle for {parent_id}: {msgs}")
+
+    def close(self):
+        self.mux.close(linger=0)
+        self.iopub.close(linger=0)
+
+
+@pytest.fixture
+def raw(cluster, rc):
+    r = RawClient(cluster)
+    yield r
+    r.close()
+
+
+def test_apply_error_on_the_wire(rc, raw):
+    from ipyparallel.serialize import pack_apply_message
+
+    uuid = rc._engines[0]
+    sent = raw.request(uuid, "apply_request", buffers=pack_apply_message(lambda: 1 / 0, (), {}))
+    msg = raw.reply()
+    assert msg["msg_type"] == "apply_reply"
+    assert msg["parent_header"]["msg_id"] == sent["header"]["msg_id"]
+    c = msg["content"]
+    assert c["status"] == "error" and c["ename"] == "ZeroDivisionError"
+    assert c["evalue"] == "division by zero"
+    assert isinstance(c["traceback"], list) and c["traceback"]
+    # the real id (newest behaviour; 7.1 sent -1) and the method
+    assert c["engine_info"] == {"engine_uuid": uuid, "engine_id": 0, "method": "apply"}
+    md = msg["metadata"]
+    assert md["status"] == "error" and md["engine"] == uuid
+    assert md["engine_info"] == {"engine_uuid": uuid, "engine_id": 0}
+    assert md["dependencies_met"] is True
+    for key in ("started", "is_broadcast", "is_coalescing", "original_msg_id"):
+        assert key in md
+    kinds = [m["msg_type"] for _, m in raw.iopub_until_idle(sent["header"]["msg_id"])]
+    assert kinds[0] == "status" and "error" in kinds
+
+
+def test_execute_iopub_order(rc, raw):
+    uuid = rc._engines[0]
+    sent = raw.request(uuid, "execute_request",
+                       {"code": "x = 5\nprint('out', x)\nx*2", "silent": False,
+                        "user_expressions": {}})
+    msg = raw.reply()
+    assert msg["msg_type"] == "execute_reply"
+    assert msg["content"]["status"] == "ok"
+    assert msg["content"]["execution_count"] >= 1
+    msgs = raw.iopub_until_idle(sent["header"]["msg_id"])
+    kinds = [m["msg_type"] for _, m in msgs]
+    assert kinds == ["status", "execute_input", "stream", "execute_result", "status"]
+    topics = [t for t, _ in msgs]
+    assert topics == ["engine.0.status", "engine.0.execute_input", "engine.0.stdout",
+                      "engine.0.execute_result", "engine.0.status"]
+    assert msgs[2][1]["content"] == {"name": "stdout", "text": "out 5\n"}
+    assert msgs[3][1]["content"]["data"]["text/plain"] == "10"
+
+
+def test_stop_on_error_aborts_waiting_executes(rc):
+    dv = rc[0]
+    ar1 = dv.execute("import time; time.sleep(1); raise RuntimeError('x')", silent=False,
+                     block=False)
+    ar2 = dv.execute("a = 1", silent=False, block=False)
+    with pytest.raises(Exception):
+        ar1.get(timeout=10)
+    with pytest.raises(Exception) as info:
+        ar2.get(timeout=10)
+    assert "Aborted" in type(info.value).__name__ or "aborted" in str(info.value).lower()
+
+
+def test_abort_queued_task(rc):
+    dv = rc[0]
+    ar1 = dv.apply_async(lambda: __import__("time").sleep(1.5) or 1)
+    ar2 = dv.apply_async(lambda: 2)
+    rc.abort(ar2, block=True)
+    assert ar1.get(timeout=10) == 1
+    import ipyparallel as ipp
+
+    try:
+        r = ar2.get(timeout=10)
+    except ipp.error.TaskAborted:
+        pass
+    else:
+        assert isinstance(r, ipp.error.TaskAborted)
+    assert dv.apply_sync(lambda: 3) == 3
+
+
+def test_clear_namespace(rc):
+    import ipyparallel as ipp
+
+    dv = rc[:]
+    dv["gone"] = 1
+    rc.clear(block=True)
+    with pytest.raises(ipp.error.CompositeError):
+        dv.pull("gone", block=True)
+
+
+def test_sigint_interrupts_running_task(rc):
+    import ipyparallel as ipp
+
+    dv = rc[0]
+    ar = dv.apply_async(lambda: __import__("time").sleep(30))
+    time.sleep(1)
+    t0 = time.monotonic()
+    rc.send_signal(signal.SIGINT, block=True)
+    with pytest.raises(ipp.error.RemoteError) as info:
+        ar.get(timeout=10)
+    assert info.value.ename == "KeyboardInterrupt"
+    assert time.monotonic() - t0 < 5
+    assert dv.apply_sync(lambda: "still serving") == "still serving"
+    # a signal name works too, and SIGINT between requests is ignored
+    rc.send_signal("SIGINT", block=True)
+    time.sleep(0.3)
+    assert dv.apply_sync(lambda: 1) == 1
+
+
+def test_gil_holding_task_keeps_heartbeat(cluster, rc):
+    """PyDLL keeps the GIL during the C call: ten seconds at --ping=250 is 40
+    beats, far beyond the controller's 10 allowed misses."""
+    dv = rc[0]
+    ar = dv.apply_async(lambda: __import__("ctypes").PyDLL(None).sleep(10))
+    assert ar.get(timeout=30) == 0
+    assert rc.ids == [0]
+    assert dv.apply_sync(lambda: "alive") == "alive"
+    assert "heart" not in cluster.controller_log().lower() or "stopped" not in cluster.controller_log()
+
+
+def test_c_level_output_is_captured(rc):
+    def noisy():
+        import ctypes
+        import os
+        os.write(1, b"fd one\n")
+        os.write(2, b"fd two\n")
+        ctypes.CDLL(None).printf(b"printf %d\n", 42)
+        os.system("echo from child")
+        return 0
+
+    ar = rc[0].apply_async(noisy)
+    ar.get(timeout=10)
+    assert "fd one\n" in ar.stdout
+    assert "printf 42\n" in ar.stdout
+    assert "from child\n" in ar.stdout
+    assert ar.stderr == "fd two\n"
+
+
+def test_display_and_datapub(rc):
+    def disp():
+        from IPython.display import HTML, display
+        display(HTML("<b>hi</b>"))
+        return 1
+
+    ar = rc[0].apply_async(disp)
+    ar.get(timeout=10)
+    assert ar.outputs[0]["data"]["text/html"] == "<b>hi</b>"
+
+    def pub():
+        from ipyparallel.datapub import publish_data
+        publish_data({"step": 1})
+        return "done"
+
+    ar = rc[0].apply_async(pub)
+    assert ar.get(timeout=10) == "done"
+    wait_for(lambda: ar.data == {"step": 1}, 5, "the data_message")
+
+
+def test_kernel_info_and_unknown_request(rc, raw):
+    uuid = rc._engines[0]
+    raw.request(uuid, "bogus_request")
+    raw.request(uuid, "kernel_info_request")
+    msg = raw.reply()
+    assert msg["msg_type"] == "kernel_info_reply"
+    assert msg["content"]["status"] == "ok"
+    assert msg["content"]["language_info"]["name"] == "python"
+    assert msg["metadata"]["engine"] == uuid
+    assert rc[0].apply_sync(lambda: 1) == 1
+
+
+def test_unloadable_pickle_is_an_error_reply(rc, raw):
+    uuid = rc._engines[0]
+    raw.request(uuid, "apply_request", buffers=[b"not a pickle", b"nor this"])
+    msg = raw.reply()
+    assert msg["msg_type"] == "apply_reply"
+    assert msg["content"]["status"] == "error"
+    assert msg["content"]["engine_info"]["method"] == "apply"
+    assert msg["metadata"]["status"] == "error"
+    assert msg["metadata"]["engine"] == uuid
+    assert rc[0].apply_sync(lambda: 1) == 1
+
+
+def test_shutdown_exits_zero_and_unregisters(cluster, rc):
+    rc.shutdown(targets=[0], block=True)
+    assert cluster.engines[0].wait(timeout=10) == 0
+    wait_for(lambda: rc.ids == [], 10, "the unregistration")
+
+
+def test_sigterm_exits_zero(cluster, rc):
+    cluster.engines[0].send_signal(signal.SIGTERM)
+    assert cluster.engines[0].wait(timeout=10) == 0
+    wait_for(lambda: rc.ids == [], 10, "the unregistration")
+
+
+def test_sigkill_request_is_answered_before_death(cluster, rc):
+    rc.send_signal(signal.SIGKILL, targets=[0], block=True)
+    assert cluster.engines[0].wait(timeout=10) == -signal.SIGKILL
+    # no nanny: the controller notices the silent heart (10 beats of 250 ms)
+    wait_for(lambda: rc.ids == [], 20, "the engine's death")
+
+
+def test_crash_in_user_code_is_engine_death(cluster, rc):
+    rc[0].apply_async(lambda: __import__("os")._exit(3))
+    assert cluster.engines[0].wait(timeout=10) == 3
+    wait_for(lambda: rc.ids == [], 20, "the engine's death")
+
+
+def test_controller_gone_engine_exits(cluster):
+    cluster.start_engines(1, extra=["--IPEngine.max_heartbeat_misses=2"])
+    cluster.client(n_engines=1).close()
+    import psutil
+
+    # The Python controller's heart monitor is a child process.
+    procs = [cluster.controller.pid] + [
+        c.pid for c in psutil.Process(cluster.controller.pid).children(recursive=True)]
+    for pid in procs:
+        os.kill(pid, signal.SIGKILL)
+    cluster.controller.wait()
+    assert cluster.engines[0].wait(timeout=20) == 0
+    assert "Maximum number of heartbeats misses reached" in engine_log(cluster)
+
+
+def test_startup_code_and_files(cluster, tmp_path):
+    startup = tmp_path / "pystartup.py"
+    startup.write_text("from_pythonstartup = 1\n")
+    script = tmp_path / "script.py"
+    script.write_text("from_script = 3\n")
+    sdir = tmp_path / "profile_test" / "startup"
+    sdir.mkdir(exist_ok=True)
+    (sdir / "00-first.py").write_text("from_profile = 4\n")
+    os.environ["PYTHONSTARTUP"] = str(startup)
+    try:
+        cluster.start_engines(1, extra=["-c", "from_command = 2", f"-s={script}"])
+    finally:
+        del os.environ["PYTHONSTARTUP"]
+    rc = cluster.client(n_engines=1)
+    try:
+        got = rc[0].pull(["from_pythonstartup", "from_command", "from_script", "from_profile"],
+                         block=True)
+        assert got == [1, 2, 3, 4]
+    finally:
+        rc.close()
+
+
+def test_connection_info_from_environment(cluster, tmp_path):
+    with open(cluster.engine_file) as f:
+        env = dict(os.environ, IPP_CONNECTION_INFO=f.read())
+    (tmp_path / "elsewhere").mkdir()
+    log = open(tmp_path / "envengine.log", "wb")
+    p = subprocess.Popen([cluster.engine_cmd[0], f"--profile-dir={tmp_path / 'elsewhere'}",
+                          "--IPEngine.wait_for_url_file=0"], env=env, stdout=log,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    cluster.engines.append(p)
+    rc = cluster.client(n_engines=1)
+    try:
+        assert rc[:].apply_sync(lambda: 1) == [1]
+    finally:
+        rc.close()
+
+
+def test_requested_id(cluster):
+    cluster.start_engines(1, extra=["--IPEngine.id=5"])
+    rc = cluster.client(n_engines=1)
+    try:
+        assert rc.ids == [5]
+        assert rc[5].apply_sync(lambda: 5) == 5
+    finally:
+        rc.close()
+
+
+# ---------------------------------------------------------- no controller --
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_registration_timeout_exits_255(tmp_path, ipython_dir, bin_path):
+    conn = {"interface": "tcp://127.0.0.1", "registration": free_port(), "control": 1,
+            "mux": 1, "task": 1, "iopub": 1, "hb_ping": 1, "hb_pong": 1, "broadcast": [1, 2],
+            "key": "k", "location": "", "pack": "json", "unpack": "json",
+            "signature_scheme": "hmac-sha256", "ssh": "", "curve_serverkey": None}
+    f = tmp_path / "engine.json"
+    f.write_text(json.dumps(conn))
+    (tmp_path / "p").mkdir()
+    t0 = time.monotonic()
+    p = subprocess.run([bin_path("ipengine"), f"--file={f}", "--timeout=1",
+                        f"--profile-dir={tmp_path / 'p'}"], capture_output=True, timeout=30)
+    assert p.returncode == 255
+    assert time.monotonic() - t0 < 10
+    assert b"Registration timed out" in p.stderr
+
+
+def test_missing_url_file_exits_1(tmp_path, ipython_dir, bin_path):
+    (tmp_path / "p").mkdir()
+    p = subprocess.run([bin_path("ipengine"), f"--profile-dir={tmp_path / 'p'}",
+                        "--IPEngine.wait_for_url_file=0.3"], capture_output=True, timeout=30)
+    assert p.returncode == 1
+    assert b"url file never arrived" in p.stderr
+
+
+def test_version_and_help(bin_path):
+    p = subprocess.run([bin_path("ipengine"), "--version"], capture_output=True, timeout=30)
+    assert p.returncode == 0 and p.stdout.strip() == b"7.1.0"
+    p = subprocess.run([bin_path("ipengine"), "--help"], capture_output=True, timeout=30)
+    assert p.returncode == 0 and b"--mpi" in p.stdout
+    p = subprocess.run([bin_path("ipengine"), "--no-such-flag"], capture_output=True, timeout=30)
+    assert p.returncode == 1
