@@ -32,6 +32,8 @@ TEST(HeartMonitorTest, StalePayloadIsRejected) {
   HeartMonitor monitor(3);
   monitor.beat(1.0);
   monitor.beat(2.0);
+  monitor.beat(3.0);
+  // "1.0" is two pings old: neither the current nor the previous one.
   EXPECT_FALSE(monitor.on_pong("e", "1.0"));
   EXPECT_FALSE(monitor.on_pong("e", "garbage"));
   EXPECT_FALSE(monitor.on_pong("e", ""));
