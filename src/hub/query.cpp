@@ -45,7 +45,8 @@ bool py_truthy(const json& value) {
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
     case json::value_t::number_float: return value.get<double>() != 0.0;
-    case json::value_t::string:
+    // json::empty() is false for every string: test the text itself.
+    case json::value_t::string: return !value.get_ref<const std::string&>().empty();
     case json::value_t::array:
     case json::value_t::object: return !value.empty();
     default: return true;

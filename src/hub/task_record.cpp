@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "ipp/hub/hub_error.hpp"
+#include "ipp/hub/query.hpp"
 
 namespace ipp::hub {
 
@@ -183,12 +184,7 @@ bool TaskRecord::is_set(Field field) const {
   return visit_field(*this, field, [](const auto& value) -> bool {
     using T = Plain<decltype(value)>;
     if constexpr (std::is_same_v<T, nlohmann::json>) {
-      // None, {}, [], "" and 0 are false in Python.
-      if (value.is_null()) return false;
-      if (value.is_object() || value.is_array() || value.is_string()) return !value.empty();
-      if (value.is_boolean()) return value.template get<bool>();
-      if (value.is_number()) return value.template get<double>() != 0.0;
-      return true;
+      return py_truthy(value);
     } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
       return value.has_value() && !value->empty();
     } else if constexpr (std::is_same_v<T, std::optional<util::TimePoint>>) {

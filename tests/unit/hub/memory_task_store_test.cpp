@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ipp/hub/memory_task_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ipp/hub/hub_error.hpp"
+
+namespace ipp::hub {
+namespace {
+
+using nlohmann::json;
+
+util::TimePoint at(int seconds) { return util::TimePoint{} + std::chrono::seconds(1'800'000'000 + seconds); }
+
+TaskRecord dated(std::string id, int seconds, std::size_t buffer_size = 0) {
+  TaskRecord r(std::move(id));
+  r.submitted = at(seconds);
+  if (buffer_size > 0) r.buffers.emplace_back(std::string(buffer_size, 'x'));
+  return r;
+}
+
+HubError error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const HubError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no HubError";
+  return HubError("", "");
+}
+
+TEST(MemoryTaskStoreTest, AddThenGetReturnsCopy) {
+  MemoryTaskStore store;
+  store.add_record(dated("a", 1, 10));
+  const auto record = store.get_record("a");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->submitted, at(1));
+  EXPECT_EQ(record->buffers.size(), 1u);
+  EXPECT_EQ(store.buffer_bytes(), 10u);
+}
+
+TEST(MemoryTaskStoreTest, GetMissingIsNullopt) {
+  MemoryTaskStore store;
+  EXPECT_FALSE(store.get_record("nope"));
+}
+
+TEST(MemoryTaskStoreTest, AddingExistingIdIsKeyError) {
+  MemoryTaskStore store;
+  store.add_record(dated("a", 1));
+  const HubError e = error_of([&] { store.add_record(dated("a", 2)); });
+  EXPECT_EQ(e.ename(), "KeyError");
+  EXPECT_EQ(e.evalue(), "\"Already have msg_id 'a'\"");
+}
+
+TEST(MemoryTaskStoreTest, UpdateWritesOnlyMaskedFields) {
+  MemoryTaskStore store;
+  TaskRecord r = dated("a", 1);
+  r.engine_uuid = "e1";
+  store.add_record(std::move(r));
+  TaskRecord values("a");
+  values.stdout_text = "out";
+  store.update_record("a", std::move(values), {Field::Stdout});
+  const auto got = store.get_record("a");
+  EXPECT_EQ(got->stdout_text, "out");
+  EXPECT_EQ(got->engine_uuid, "e1");
+  EXPECT_EQ(got->submitted, at(1));
+}
+
+TEST(MemoryTaskStoreTest, UpdateMissingIsKeyError) {
+  MemoryTaskStore store;
+  EXPECT_EQ(error_of([&] { store.update_record("x", TaskRecord("x"), {Field::Stdout}); }).ename(),
+            "KeyError");
+}
+
+TEST(MemoryTaskStoreTest, UpdateTracksBufferBytes) {
+  MemoryTaskStore store;
+  store.add_record(dated("a", 1, 10));
+  TaskRecord values("a");
+  values.result_buffers.emplace_back(std::string(5, 'r'));
+  store.update_record("a", std::move(values), {Field::ResultBuffers});
+  EXPECT_EQ(store.buffer_bytes(), 15u);
+}
+
+TEST(MemoryTaskStoreTest, RecordLimitCullsOldestFraction) {
+  MemoryTaskStore store({.record_limit = 20, .size_limit = 1 << 30, .cull_fraction = 0.1});
+  for (int i = 20; i >= 0; --i) store.add_record(dated("m" + std::to_string(i), i));
+  // 21 records > 20: the 2 oldest by submitted (m0, m1) go.
+  EXPECT_EQ(store.size(), 19u);
+  EXPECT_FALSE(store.get_record("m0"));
+  EXPECT_FALSE(store.get_record("m1"));
+  EXPECT_TRUE(store.get_record("m2"));
+}
+
+TEST(MemoryTaskStoreTest, SmallRecordLimitStillCulls) {
+  MemoryTaskStore store({.record_limit = 3, .size_limit = 1 << 30, .cull_fraction = 0.1});
+  for (int i = 0; i < 5; ++i) store.add_record(dated("m" + std::to_string(i), i));
+  EXPECT_EQ(store.size(), 3u);
+}
+
+TEST(MemoryTaskStoreTest, SizeLimitCullsOldestUntilBelowFraction) {
+  MemoryTaskStore store({.record_limit = 1024, .size_limit = 100, .cull_fraction = 0.5});
+  for (int i = 0; i < 5; ++i) store.add_record(dated("m" + std::to_string(i), i, 20));
+  EXPECT_EQ(store.size(), 5u);
+  store.add_record(dated("m5", 5, 20));  // 120 > 100: cull to <= 50
+  EXPECT_EQ(store.buffer_bytes(), 40u);
+  EXPECT_TRUE(store.get_record("m4"));
+  EXPECT_TRUE(store.get_record("m5"));
+  EXPECT_FALSE(store.get_record("m3"));
+}
+
+TEST(MemoryTaskStoreTest, UndatedRecordsAreCulledFirst) {
+  MemoryTaskStore store({.record_limit = 2, .size_limit = 1 << 30, .cull_fraction = 0.5});
+  store.add_record(dated("a", 1));
+  store.add_record(TaskRecord("partial"));
+  store.add_record(dated("b", 2));
+  EXPECT_FALSE(store.get_record("partial"));
+  EXPECT_TRUE(store.get_record("a"));
+}
+
+TEST(MemoryTaskStoreTest, UpdatingCulledRecordSaysCulled) {
+  MemoryTaskStore store({.record_limit = 1, .size_limit = 1 << 30, .cull_fraction = 1.0});
+  store.add_record(dated("a", 1));
+  store.add_record(dated("b", 2));
+  ASSERT_TRUE(store.was_culled("a"));
+  const HubError e = error_of([&] { store.update_record("a", TaskRecord("a"), {Field::Stdout}); });
+  EXPECT_EQ(e.ename(), "KeyError");
+  EXPECT_EQ(e.evalue(), "\"Record 'a' has been culled for size\"");
+}
+
+TEST(MemoryTaskStoreTest, ReaddingCulledIdForgetsCulling) {
+  MemoryTaskStore store({.record_limit = 1, .size_limit = 1 << 30, .cull_fraction = 1.0});
+  store.add_record(dated("a", 1));
+  store.add_record(dated("b", 2));
+  store.add_record(dated("a", 3));
+  EXPECT_FALSE(store.was_culled("a"));
+  EXPECT_TRUE(store.get_record("a"));
+}
+
+TEST(MemoryTaskStoreTest, FindReturnsInsertionOrderWithKeys) {
+  MemoryTaskStore store;
+  store.add_record(dated("z", 3));
+  store.add_record(dated("a", 1, 4));
+  const auto found = store.find_records(Query(), {Field::Submitted});
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].msg_id, "z");
+  EXPECT_EQ(found[1].msg_id, "a");
+  EXPECT_EQ(found[1].submitted, at(1));
+  EXPECT_TRUE(found[1].buffers.empty());  // not requested
+}
+
+TEST(MemoryTaskStoreTest, FindByMsgIdsIgnoresUnknownAndDuplicates) {
+  MemoryTaskStore store;
+  store.add_record(dated("a", 1));
+  store.add_record(dated("b", 2));
+  const auto found = store.find_records(Query::msg_ids({"b", "x", "b"}));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].msg_id, "b");
+}
+
+TEST(MemoryTaskStoreTest, DropMatchingRemovesOnlyMatches) {
+  MemoryTaskStore store;
+  TaskRecord done = dated("done", 1, 3);
+  done.completed = at(2);
+  store.add_record(std::move(done));
+  store.add_record(dated("pending", 1));
+  store.drop_matching_records(Query::parse(json::parse(R"({"completed": {"$ne": null}})")));
+  EXPECT_FALSE(store.get_record("done"));
+  EXPECT_TRUE(store.get_record("pending"));
+  EXPECT_EQ(store.buffer_bytes(), 0u);
+}
+
+TEST(MemoryTaskStoreTest, DropRecordMissingIsKeyError) {
+  MemoryTaskStore store;
+  EXPECT_EQ(error_of([&] { store.drop_record("x"); }).ename(), "KeyError");
+}
+
+TEST(MemoryTaskStoreTest, HistoryIsBySubmittedWithoutUndated) {
+  MemoryTaskStore store;
+  store.add_record(dated("late", 5));
+  store.add_record(TaskRecord("partial"));
+  store.add_record(dated("early", 1));
+  EXPECT_EQ(store.get_history(), (std::vector<std::string>{"early", "late"}));
+}
+
+}  // namespace
+}  // namespace ipp::hub
