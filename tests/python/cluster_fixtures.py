@@ -27,7 +27,8 @@ class LocalCluster:
         self.controller_cmd = list(controller_cmd)
         self.engine_cmd = list(engine_cmd or [PY, "-m", "ipyparallel.engine"])
         self.controller_args = list(controller_args)
-        self.log_dir = log_dir or profile_dir
+        self.log_dir = str(log_dir or os.path.dirname(self.profile_dir))
+        os.makedirs(self.log_dir, exist_ok=True)
         self.controller = None
         self.engines = []
         self.client_file = os.path.join(self.profile_dir, "security", "ipcontroller-client.json")

@@ -5,9 +5,27 @@ import signal
 import stat
 import time
 
+import ipyparallel as ipp
 import pytest
 
 from cluster_fixtures import LocalCluster, wait_for
+
+
+# Functions run on engines must not refer to this module (engines cannot
+# import it): @interactive makes them live in the engine's namespace.
+@ipp.interactive
+def double(x):
+    return x * 2
+
+
+@ipp.interactive
+def square(x):
+    return x ** 2
+
+
+@ipp.interactive
+def seven():
+    return 7
 
 
 @pytest.fixture
@@ -36,15 +54,15 @@ def test_python_engines_register_and_compute(cluster):
     try:
         assert sorted(rc.ids) == [0, 1]
         dv = rc[:]
-        assert dv.apply_sync(lambda x: x * 2, 21) == [42, 42]
+        assert dv.apply_sync(double, 21) == [42, 42]
         lv = rc.load_balanced_view()
-        assert lv.map_sync(lambda x: x ** 2, range(20)) == [x ** 2 for x in range(20)]
+        assert lv.map_sync(square, range(20)) == [x ** 2 for x in range(20)]
         dv["a"] = 5
         assert dv["a"] == [5, 5]
         dv.execute("b = a + 1", block=True)
         assert dv.pull("b", block=True) == [6, 6]
         bv = rc.broadcast_view()
-        assert bv.apply_sync(lambda: 7) == [7, 7]
+        assert bv.apply_sync(seven) == [7, 7]
         status = rc.queue_status()
         assert status["unassigned"] == 0
         assert set(k for k in status if k != "unassigned") == {0, 1}
