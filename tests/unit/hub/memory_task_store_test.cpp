@@ -182,5 +182,44 @@ TEST(MemoryTaskStoreTest, HistoryIsBySubmittedWithoutUndated) {
   EXPECT_EQ(store.get_history(), (std::vector<std::string>{"early", "late"}));
 }
 
+// The sequences of ipyparallel's tests/test_db.py TestDictBackend.
+TEST(MemoryTaskStoreTest, CullCountMatchesDictDb) {
+  MemoryTaskStore store({.record_limit = 20, .size_limit = 1 << 30, .cull_fraction = 0.2});
+  int n = 0;
+  auto load = [&](int count) {
+    for (int i = 0; i < count; ++i, ++n) store.add_record(dated("m" + std::to_string(n), n));
+  };
+  load(20);
+  EXPECT_EQ(store.get_history().size(), 20u);
+  load(1);
+  EXPECT_EQ(store.get_history().size(), 17u);  // 0.2 * 20 = 4 culled
+  load(3);
+  EXPECT_EQ(store.get_history().size(), 20u);
+  load(1);
+  EXPECT_EQ(store.get_history().size(), 17u);
+}
+
+TEST(MemoryTaskStoreTest, CullSizeMatchesDictDb) {
+  MemoryTaskStore store({.record_limit = 1024, .size_limit = 1000, .cull_fraction = 0.2});
+  for (int i = 0; i < 100; ++i) store.add_record(dated("m" + std::to_string(i), i, 10));
+  store.add_record(dated("zero", 100));
+  EXPECT_EQ(store.get_history().size(), 101u);
+  store.add_record(dated("one", 101, 1));
+  EXPECT_EQ(store.get_history().size(), 81u);
+}
+
+TEST(MemoryTaskStoreTest, CullSizeAfterUpdateMatchesDictDb) {
+  MemoryTaskStore store({.record_limit = 1024, .size_limit = 1000, .cull_fraction = 0.2});
+  for (int i = 0; i < 100; ++i) store.add_record(dated("m" + std::to_string(i), i, 10));
+  TaskRecord values("m99");
+  values.result_buffers.emplace_back(std::string(10, 'r'));
+  store.update_record("m99", std::move(values), {Field::Buffers, Field::ResultBuffers});
+  EXPECT_EQ(store.get_history().size(), 100u);
+  TaskRecord bigger("m99");
+  bigger.result_buffers.emplace_back(std::string(11, 'r'));
+  store.update_record("m99", std::move(bigger), {Field::Buffers, Field::ResultBuffers});
+  EXPECT_EQ(store.get_history().size(), 79u);
+}
+
 }  // namespace
 }  // namespace ipp::hub
