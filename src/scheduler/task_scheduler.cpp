@@ -677,7 +677,10 @@ void TaskScheduler::process_update(GraphUpdate update, Clock::time_point now) {
   if (whole) {
     // Deviation: always in submission order. Python's
     // queue.extendleft(to_restore) reverses the tasks it puts back, so its
-    // order flips from one re-examination to the next.
+    // order flips from one re-examination to the next. Python's deque also
+    // keeps a task that ran from a targeted re-examination (below), so with
+    // hwm=0 the next whole scan sends it again; waiting_ holds only
+    // waiting tasks.
     std::optional<std::uint64_t> last;
     while (true) {
       const auto it = last ? waiting_.upper_bound(*last) : waiting_.begin();

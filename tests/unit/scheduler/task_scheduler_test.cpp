@@ -287,6 +287,24 @@ TEST_F(TaskSchedulerTest, WaitingTasksRunInSubmissionOrder) {
   EXPECT_EQ(msg_id_of(out_.engine[5]), w4);
 }
 
+TEST_F(TaskSchedulerTest, DependentRunsOnceWithUnlimitedHwm) {
+  // Python 7.1 with hwm=0 leaves a dependent that ran in its deque; the
+  // next whole-queue scan (an engine registering) sends it a second time
+  // and then raises KeyError (checked against the real TaskScheduler).
+  TaskSchedulerOptions options;
+  options.hwm = 0;
+  make(options);
+  sched_->add_engine(kA, now_);
+  const std::string t1 = submit();
+  const std::string t2 = submit(json{{"after", {t1}}});
+  reply(0);
+  ASSERT_EQ(out_.engine.size(), 2u);
+  EXPECT_EQ(msg_id_of(out_.engine[1]), t2);
+  sched_->add_engine(kB, now_);
+  EXPECT_EQ(out_.engine.size(), 2u);
+  EXPECT_EQ(sched_->queue_size(), 0u);
+}
+
 TEST_F(TaskSchedulerTest, TargetsRestrictTheEngine) {
   sched_->add_engine(kA, now_);
   sched_->add_engine(kB, now_);
