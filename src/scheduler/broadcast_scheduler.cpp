@@ -386,7 +386,9 @@ void BroadcastScheduler::add_engine(std::string_view uuid) {
 void BroadcastScheduler::remove_engine(std::string_view uuid, Clock::time_point now) {
   const std::uint64_t generation = ++next_generation_;
   dead_.insert_or_assign(std::string(uuid), generation);
-  if (!options_.answer_for_dead_engines) return;
+  // Also armed without answer_for_dead_engines: the targets are then
+  // forgotten silently (as Python, which never answers), so the state of a
+  // broadcast that can no longer complete does not stay forever.
   timers_.push(Timer{now + options_.dead_engine_delay, std::string(uuid), generation});
 }
 
@@ -406,8 +408,41 @@ void BroadcastScheduler::tick(Clock::time_point now) {
     std::sort(lost.begin(), lost.end());
     spdlog::info("broadcast: engine {} died with {} broadcast target(s) outstanding", timer.uuid,
                  lost.size());
-    for (const auto& [seq, orig, index] : lost) answer_dead(orig, index);
+    for (const auto& [seq, orig, index] : lost) {
+      if (options_.answer_for_dead_engines) {
+        answer_dead(orig, index);
+      } else {
+        forget_dead(orig, index);
+      }
+    }
   }
+}
+
+void BroadcastScheduler::forget_dead(const std::string& original_msg_id, std::size_t index) {
+  const auto it = broadcasts_.find(original_msg_id);
+  if (it == broadcasts_.end()) return;
+  Broadcast& bc = it->second;
+  if (!bc.coalescing) {
+    const std::string& uuid = bc.targets[index].uuid;
+    if (auto engine_it = outstanding_.find(uuid); engine_it != outstanding_.end()) {
+      engine_it->second.erase(original_msg_id);
+      if (engine_it->second.empty()) outstanding_.erase(engine_it);
+    }
+    bc.targets[index].answered = true;
+    if (--bc.remaining == 0) broadcasts_.erase(it);
+    return;
+  }
+  // A coalesced reply can never be complete: drop the whole broadcast
+  // (later replies of its other engines are logged and dropped, as
+  // Python's KeyError).
+  for (const Target& t : bc.targets) {
+    if (t.answered) continue;
+    if (auto engine_it = outstanding_.find(t.uuid); engine_it != outstanding_.end()) {
+      engine_it->second.erase(original_msg_id);
+      if (engine_it->second.empty()) outstanding_.erase(engine_it);
+    }
+  }
+  broadcasts_.erase(it);
 }
 
 void BroadcastScheduler::answer_dead(const std::string& original_msg_id, std::size_t index) {

@@ -88,6 +88,8 @@ struct BroadcastSchedulerOptions {
   // IPController.broadcast_scheduler_depth: 2^depth leaves.
   unsigned depth = 1;
   // See the header comment: answer with EngineError for removed engines.
+  // false = Python's behaviour (never answered; the state is still dropped
+  // after dead_engine_delay).
   bool answer_for_dead_engines = true;
   // Grace period for real replies, as the task scheduler's 5 s.
   std::chrono::milliseconds dead_engine_delay{5000};
@@ -189,6 +191,9 @@ class BroadcastScheduler {
   };
 
   void answer_dead(const std::string& original_msg_id, std::size_t index);
+  // Without answer_for_dead_engines: drops the state waiting on a dead
+  // target without answering.
+  void forget_dead(const std::string& original_msg_id, std::size_t index);
   // Marks target `index` answered; sends the coalesced reply or forgets the
   // broadcast when it was the last one. Invalidates `bc` in that case.
   void target_done(Broadcast& bc, std::size_t index);

@@ -341,13 +341,21 @@ TEST_F(BroadcastSchedulerTest, TargetsAlreadyDeadAreAnsweredAtOnce) {
 
 TEST_F(BroadcastSchedulerTest, PythonBehaviourWhenNotAnsweringForDeadEngines) {
   make(1, /*answer_for_dead=*/false);
-  submit(json::array({pair(kA, 0)}), false);
+  submit(json::array({pair(kA, 0), pair(kB, 1)}), false);
+  submit(json::array({pair(kA, 0), pair(kB, 1)}), true);
   sched_->remove_engine(kA, now_);
-  EXPECT_FALSE(sched_->next_deadline());
   sched_->tick(now_ + 1h);
+  EXPECT_EQ(out_.client.size(), 0u);  // never answered, as Python
+  EXPECT_EQ(sched_->outstanding_count(kA), 0u);
+  EXPECT_EQ(sched_->outstanding_count(kB), 1u);  // the non-coalescing one
+  EXPECT_EQ(sched_->pending_count(), 1u);
   submit(json::array({pair(kA, 0)}), false);
-  EXPECT_EQ(out_.engine.size(), 2u);  // sent anyway, as Python
-  EXPECT_EQ(out_.client.size(), 0u);
+  EXPECT_EQ(out_.engine.size(), 5u);  // sent anyway, as Python
+  // B's answers: the non-coalescing one goes up, the coalescing one is lost.
+  reply(1);
+  reply(3);
+  EXPECT_EQ(out_.client.size(), 1u);
+  EXPECT_EQ(sched_->pending_count(), 1u);  // the last request, on dead A
 }
 
 TEST_F(BroadcastSchedulerTest, UnknownNonCoalescingRepliesPassThrough) {
