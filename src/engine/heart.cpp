@@ -80,6 +80,8 @@ void Heart::run() {
       zmq::message_t frame;
       try {
         if (!ping_.recv(frame, zmq::recv_flags::dontwait)) break;
+        last_ping_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+        pings_.fetch_add(1, std::memory_order_relaxed);
         bool more = frame.more();
         pong_.send(frame, more ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
                                : zmq::send_flags::dontwait);
@@ -89,8 +91,6 @@ void Heart::run() {
         // EAGAIN: the controller's pong ROUTER is unreachable; the ping is
         // dropped, as a device with a full pipe would.
       }
-      last_ping_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-      pings_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 }

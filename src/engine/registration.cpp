@@ -25,8 +25,8 @@ RegistrationResult register_engine(zmq::socket_t& registrar, SharedSession& sess
   RegistrationResult result;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                             std::chrono::steady_clock::now());
     if (left.count() <= 0) return result;  // TimedOut
     zmq::pollitem_t item{registrar.handle(), 0, ZMQ_POLLIN, 0};
     try {
