@@ -61,13 +61,13 @@ COMMON_BASES = {"BaseParallelApplication", "BaseIPythonApplication", "Applicatio
 STOP = {"LoggingConfigurable", "Configurable", "SingletonConfigurable", "HasTraits",
         "AsyncFirst"}
 
-# Traits of newer ipyparallel releases (8.x) that 7.1 lacks. Accepted so that
-# profiles written for newest ipyparallel load without "unknown" warnings.
+# Traits of newer ipyparallel releases (8.x) that 7.1 lacks (as listed in
+# config-and-cli.md). Accepted so that profiles written for newest
+# ipyparallel load without "unknown" warnings.
 EXTRA_TRAITS = {
     "BaseLauncher": {"environment": ("dict", {}), "connection_info_timeout": ("float", 60.0)},
     "BatchSystemLauncher": {"output_file": ("str", "")},
     "Cluster": {"send_engines_connection_env": ("bool", True)},
-    "IPEngine": {"connection_info_env": ("str", "")},
 }
 
 # Classes of pre-7 releases that no longer exist but whose traits still mean

@@ -75,7 +75,6 @@ EngineOptions build_engine_options(const LoadedConfig& loaded) {
   o.curve_serverkey = r.get_str(e, "curve_serverkey");
   o.curve_publickey = r.get_str(e, "curve_publickey");
   o.curve_secretkey = r.get_str(e, "curve_secretkey");
-  o.connection_info_env = r.get_str(e, "connection_info_env");
   o.stop_on_error_timeout = r.get_float("IPythonParallelKernel", "stop_on_error_timeout");
 
   // engine/app.py: the first of IPKernelApp / InteractiveShellApp that sets

@@ -48,7 +48,6 @@ struct EngineOptions {
   std::string out_stream_factory = "ipykernel.iostream.OutStream";
   std::string display_hook_factory = "ipykernel.displayhook.ZMQDisplayHook";
   std::string curve_serverkey, curve_publickey, curve_secretkey;
-  std::string connection_info_env;  // newest: IPP_CONNECTION_INFO handling, kept as written
 
   // Code the kernel runs at start, in order (engine/app.py init_engine): the
   // exec_lines / exec_files of IPKernelApp, else of InteractiveShellApp (lazy

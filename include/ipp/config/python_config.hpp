@@ -14,6 +14,8 @@ namespace ipp::config {
 // each file runs in a short-lived system Python subprocess with the same
 // namespace traitlets gives it (c, get_config(), load_subconfig(), __file__),
 // so loops, string formatting, `import os`, `import socket` ... all work.
+// One deliberate extra: `os` is predefined, because the IPython docs'
+// snippets use os.environ without importing it.
 struct PythonConfigOptions {
   // Interpreter to run. Empty: $IPP_CONFIG_PYTHON, else /usr/bin/python3 if
   // it exists, else `python3` from PATH.

@@ -194,9 +194,13 @@ Check mongodb_setting(const char* trait, json value) {
     const ConfigValue* v = r.loaded.config.find("MongoDB", trait);
     ASSERT_NE(v, nullptr);
     EXPECT_EQ(v->value, value);
-    if (std::string(trait) == "database") EXPECT_EQ(r.ctl().mongodb_database, value);
-    if (std::string(trait) == "connection_args") EXPECT_EQ(r.ctl().mongodb_connection_args, value);
-    if (std::string(trait) == "connection_kwargs") EXPECT_EQ(r.ctl().mongodb_connection_kwargs, value);
+    if (std::string(trait) == "database") {
+      EXPECT_EQ(r.ctl().mongodb_database, value);
+    } else if (std::string(trait) == "connection_args") {
+      EXPECT_EQ(r.ctl().mongodb_connection_args, value);
+    } else {
+      EXPECT_EQ(r.ctl().mongodb_connection_kwargs, value);
+    }
   };
 }
 Check sqlite_table() {
@@ -261,7 +265,9 @@ const std::map<std::string, Check>& checks() {
          int total = 0;
          for (size_t i = 0; i < hosts.size(); ++i) {
            EXPECT_EQ(hosts[i].host, "cl-" + std::to_string(i));
-           if (i > 0) EXPECT_EQ(hosts[i].n, 8);
+           if (i > 0) {
+             EXPECT_EQ(hosts[i].n, 8);
+           }
            EXPECT_EQ(hosts[i].launcher.engine_cmd, (Strings{"python3", "-m", "ipyparallel.engine"}));
            total += hosts[i].n;
          }
