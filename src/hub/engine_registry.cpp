@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/hub/engine_registry.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <limits>
+#include <sstream>
 #include <system_error>
-
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 

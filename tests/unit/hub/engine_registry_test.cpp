@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/hub/engine_registry.hpp"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <unistd.h>
 
 #include "ipp/hub/hub_error.hpp"
 #include "ipp/util/error.hpp"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <unistd.h>
 
 #include "unit/hub/hub_fixture.hpp"
 #include "ipp/util/error.hpp"
