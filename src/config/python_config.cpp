@@ -98,7 +98,9 @@ Config load_python_config(const std::filesystem::path& file, const PythonConfigO
     const json notes = doc.value("warnings", json::array());
     for (const auto& w : notes) {
       std::string source = w.value("file", std::string());
-      warnings->push_back({Diagnostic::Kind::Note, source.empty() ? path : source,
+      const auto kind = w.value("kind", std::string()) == "unknown" ? Diagnostic::Kind::Unknown
+                                                                     : Diagnostic::Kind::Note;
+      warnings->push_back({kind, source.empty() ? path : source,
                            w.value("line", 0), w.value("message", std::string())});
     }
     if (!r.output.empty()) {

@@ -223,8 +223,8 @@ class Config(dict):
                 self._meta[key] = other._meta.get(key, ("", 0))
 
 
-def _warn(where, message):
-    _warnings.append({"file": where[0], "line": where[1], "message": message})
+def _warn(where, message, kind="note"):
+    _warnings.append({"file": where[0], "line": where[1], "message": message, "kind": kind})
 
 
 def _pyobject_name(v):
@@ -291,7 +291,8 @@ def _flatten(config, prefix, out):
             _flatten(value, prefix + key + ".", out)
             continue
         if not prefix:
-            _warn(where, "top-level value c.%s is not a Class.trait setting (ignored)" % key)
+            _warn(where, "unknown configuration 'c.%s': not a Class.trait setting (ignored)" % key,
+                  "unknown")
             continue
         section = out.setdefault(prefix[:-1], {})
         if isinstance(value, LazyConfigValue):

@@ -136,6 +136,16 @@ TEST_F(PythonConfigTest, LazyAppendIsRecordedAsOperations) {
   EXPECT_EQ(apply_lazy(c.find("Foo", "s")->value, json::array({"y"})), json({"y", "x"}));
 }
 
+TEST_F(PythonConfigTest, TopLevelLowercaseValueIsUnknown) {
+  std::vector<Diagnostic> warnings;
+  Config c = load("c.Cluster.n = 1\nc.n = 4\n", &warnings);
+  EXPECT_TRUE(c.contains("Cluster", "n"));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].kind, Diagnostic::Kind::Unknown);
+  EXPECT_EQ(warnings[0].line, 2);
+  EXPECT_THAT(warnings[0].message, HasSubstr("'c.n'"));
+}
+
 TEST_F(PythonConfigTest, ReadOnlyLazyValueIsDropped) {
   Config c = load("if c.IPController.reuse_files:\n    pass\nx = 'ip' in c.IPController\n");
   EXPECT_FALSE(c.contains("IPController", "reuse_files"));
