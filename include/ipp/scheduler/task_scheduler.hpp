@@ -103,7 +103,9 @@ class TaskScheduler {
   // signature already verified by the caller. Only header and metadata are
   // parsed; the frames are forwarded unchanged. As dispatch_submission:
   // copies it to the monitor (intask), then runs it, queues it, or answers
-  // an error (InvalidDependency, ImpossibleDependency). Requests without a
+  // an error (InvalidDependency, ImpossibleDependency). Deviation: malformed
+  // targets/after/follow are answered with InvalidDependency (evalue says
+  // why); Python raises and never answers. Requests without a
   // routing frame, without a string header.msg_id, with a metadata frame
   // that is not a JSON object, or reusing the msg_id of a task still in the
   // scheduler are dropped (logged) before the monitor copy.
