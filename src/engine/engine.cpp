@@ -25,6 +25,7 @@
 #include "ipp/engine/registration.hpp"
 #include "ipp/engine/shared_session.hpp"
 #include "ipp/engine/signals.hpp"
+#include "ipp/engine/ssh_tunnel.hpp"
 #include "ipp/util/error.hpp"
 #include "ipp/util/log.hpp"
 
@@ -78,11 +79,6 @@ int Engine::run() {
   const spdlog::level::level_enum level = log->level();
 
   for (const auto& d : o.not_implemented) log->warn("{}", d.to_string());
-  if (!o.sshserver.empty() || !o.sshkey.empty()) {
-    // TODO(#4): SSH tunnels through libssh.
-    log->error("SSH tunnels (--ssh/--sshkey) are not supported by this ipengine yet; "
-               "connecting directly");
-  }
 
   // Output capture and IOPub exist before Python so its hooks can point at
   // them; both start working only after registration.
@@ -126,10 +122,24 @@ int Engine::run() {
   const config::ConnectionInfo& info = connection->info;
   std::string location = o.location.empty() ? info.location : o.location;
   EngineEndpoints endpoints = resolve_endpoints(info, location);
-  if (!info.ssh.empty() && o.sshserver.empty()) {
-    log->error("The connection file asks for an SSH tunnel through '{}', which this ipengine "
-               "does not support yet; connecting directly",
-               info.ssh);
+  const std::string registration_url = endpoints.registration;  // before any tunnel
+
+  // SSH (init_connector): --ssh, else the file's "ssh"; --sshkey alone
+  // tunnels to the registration host itself.
+  std::string ssh_server = o.sshserver.empty() ? info.ssh : o.sshserver;
+  std::unique_ptr<SshTunnel> tunnel;
+  if (!ssh_server.empty() || !o.sshkey.empty()) {
+    if (ssh_server.empty()) ssh_server = split_tcp_url(endpoints.registration).first;
+    tunnel = std::make_unique<SshTunnel>(ssh_server, o.sshkey, log);
+    std::vector<std::string*> urls{&endpoints.registration, &endpoints.control, &endpoints.mux,
+                                   &endpoints.task, &endpoints.iopub, &endpoints.hb_ping,
+                                   &endpoints.hb_pong};
+    for (auto& b : endpoints.broadcast) urls.push_back(&b);
+    std::vector<std::string> remote;
+    for (auto* u : urls) remote.push_back(*u);
+    log->info("Tunneling connections to the controller via {}", ssh_server);
+    std::vector<std::string> local = tunnel->open(remote);
+    for (std::size_t i = 0; i < urls.size(); ++i) *urls[i] = local[i];
   }
   if (info.curve_serverkey && !info.curve_serverkey->empty()) {
     log->error("The controller uses CurveZMQ, which this ipengine does not support");
@@ -155,13 +165,13 @@ int Engine::run() {
   registrar.set(zmq::sockopt::routing_id, uuid);
   registrar.set(zmq::sockopt::linger, 3000);
   registrar.connect(endpoints.registration);
-  log->info("Registering with controller at {}", endpoints.registration);
+  log->info("Registering with controller at {}", registration_url);
   if (requested_id) log->info("Requesting id: {}", *requested_id);
   RegistrationResult reg = register_engine(registrar, *session, session->signer(), requested_id,
                                            seconds_to_ms(o.timeout));
   if (reg.status == RegistrationResult::Status::TimedOut) {
     log->critical("Registration timed out after {:.1f} seconds", o.timeout);
-    if (endpoints.registration.find("127.") != std::string::npos) {
+    if (registration_url.find("127.") != std::string::npos) {
       log->critical(
           "\n            If the controller and engines are not on the same machine,\n"
           "            you will have to instruct the controller to listen on an external IP "

@@ -430,13 +430,22 @@ def flush():
 
 def at_exit():
     """What interpreter shutdown would run: atexit callbacks (history,
-    user-registered handlers)."""
+    user-registered handlers) and MPI_Finalize."""
     import atexit
 
     try:
         atexit._run_exitfuncs()
     except BaseException:
         pass
+    # mpi4py finalises MPI from Py_Finalize, which the C++ engine skips;
+    # mpiexec treats a rank exiting without MPI_Finalize as a failure.
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None:
+        try:
+            if mpi.Is_initialized() and not mpi.Is_finalized():
+                mpi.Finalize()
+        except BaseException:
+            pass
 
 
 # ----------------------------------------------- without ipykernel/IPython --

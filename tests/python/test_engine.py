@@ -496,3 +496,101 @@ def test_version_and_help(bin_path):
     assert p.returncode == 0 and b"--mpi" in p.stdout
     p = subprocess.run([bin_path("ipengine"), "--no-such-flag"], capture_output=True, timeout=30)
     assert p.returncode == 1
+
+
+# -------------------------------------------------------------- ssh, mpi --
+
+@pytest.fixture
+def sshd(tmp_path):
+    """A real OpenSSH server on loopback with throwaway keys, and an `ssh`
+    first on PATH that trusts it (the engine runs the OpenSSH client, as the
+    Python engine does through zmq.ssh.tunnel)."""
+    import getpass
+    import shutil
+
+    if not shutil.which("sshd") and not os.path.exists("/usr/sbin/sshd"):
+        pytest.skip("openssh-server is not installed")
+    d = tmp_path / "ssh"
+    d.mkdir()
+    for name in ("hostkey", "userkey"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)],
+                       check=True)
+    (d / "authorized_keys").write_text((d / "userkey.pub").read_text())
+    port = free_port()
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\n"
+        f"AuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\nStrictModes no\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+        "PermitRootLogin prohibit-password\nUsePAM no\nAllowTcpForwarding yes\n"
+        "LogLevel VERBOSE\n")
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation dir
+    log = open(d / "sshd.log", "wb")
+    server = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
+                              stdout=log, stderr=subprocess.STDOUT)
+    (d / "ssh_config").write_text("StrictHostKeyChecking no\nUserKnownHostsFile /dev/null\n"
+                                  "LogLevel ERROR\n")
+    bindir = d / "bin"
+    bindir.mkdir()
+    (bindir / "ssh").write_text(f'#!/bin/sh\nexec /usr/bin/ssh -F {d}/ssh_config "$@"\n')
+    (bindir / "ssh").chmod(0o755)
+    try:
+        wait_for(lambda: server.poll() is not None or _port_open(port), 10, "sshd")
+        if server.poll() is not None:
+            pytest.skip(f"sshd did not start: {(d / 'sshd.log').read_text()}")
+        yield {"server": f"{getpass.getuser()}@127.0.0.1:{port}", "key": str(d / "userkey"),
+               "path": str(bindir), "log": d / "sshd.log"}
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_ssh_tunnel(cluster, sshd, monkeypatch):
+    import psutil
+
+    monkeypatch.setenv("PATH", sshd["path"] + os.pathsep + os.environ["PATH"])
+    cluster.start_engines(1, extra=[f"--ssh={sshd['server']}", f"--sshkey={sshd['key']}"])
+    rc = cluster.client(n_engines=1)
+    try:
+        assert rc[0].apply_sync(lambda: "through ssh") == "through ssh"
+        pid = rc[0].apply_sync(lambda: __import__("os").getpid())
+        with open(cluster.engine_file) as f:
+            controller_ports = {v for k, v in json.load(f).items()
+                                if isinstance(v, int)}
+        engine_peers = {c.raddr.port for c in psutil.Process(pid).connections() if c.raddr}
+        assert engine_peers and not (engine_peers & controller_ports)
+        assert "Tunneling connections to the controller" in engine_log(cluster)
+        rc.shutdown(targets=[0], block=True)
+        assert cluster.engines[0].wait(timeout=10) == 0
+    finally:
+        rc.close()
+
+
+def test_mpi_engines_request_their_rank(cluster, bin_path, tmp_path):
+    import shutil
+
+    if not shutil.which("mpiexec"):
+        pytest.skip("openmpi-bin is not installed")
+    pytest.importorskip("mpi4py")
+    args = ["mpiexec", "-n", "2", "--oversubscribe"]
+    if os.geteuid() == 0:
+        args.append("--allow-run-as-root")
+    args += [bin_path("ipengine"), "--mpi", f"--profile-dir={cluster.profile_dir}"]
+    log = open(tmp_path / "mpi.log", "wb")
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    cluster.engines.append(p)
+    rc = cluster.client(n_engines=2, timeout=60)
+    try:
+        assert sorted(rc.ids) == [0, 1]
+        ranks = rc[:].apply_sync(lambda: __import__("mpi4py.MPI").MPI.COMM_WORLD.rank)
+        assert ranks == rc.ids
+        assert rc[:].pull("mpi_size", block=True) == [2, 2]
+        rc.shutdown(targets="all", block=True)
+        assert p.wait(timeout=30) == 0
+    finally:
+        rc.close()
