@@ -19,6 +19,10 @@ class BroadcastLoop : public Loop, public scheduler::BroadcastSchedulerOutput {
       : s_(std::move(sockets)), session_(settings.session) {
     scheduler::BroadcastSchedulerOptions options;
     options.depth = static_cast<unsigned>(std::max(0, settings.broadcast_depth));
+    // Python clients fail their own broadcast copies on a dead engine as
+    // soon as they see its unregistration_notification; a late reply from
+    // us would only make them print "got unknown result".
+    options.answer_for_dead_engines = false;
     scheduler_ = std::make_unique<scheduler::BroadcastScheduler>(options, session_, *this);
   }
 

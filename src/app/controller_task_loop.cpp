@@ -97,6 +97,9 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
         if (frames[0].to_string_view() == kEngineRegistered) {
           scheduler_->add_engine(frames[1].to_string_view());
         } else if (frames[0].to_string_view() == kEngineUnregistered) {
+          // Replies already queued from that engine count first, as Python
+          // flushes the engine stream before handling the unregistration.
+          on_engine();
           scheduler_->remove_engine(frames[1].to_string_view());
         }
       }

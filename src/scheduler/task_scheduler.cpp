@@ -254,6 +254,15 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
                         error);
     return;
   }
+  // The engine drops a request whose other dicts are not JSON without
+  // answering, which under hwm would hold its slot forever: refuse such a
+  // request here instead of forwarding it (cheap: content is {} for apply).
+  for (auto dict : {wire::Dict::ParentHeader, wire::Dict::Content}) {
+    if (!wire::parse_dict(raw.dict_bytes(dict), &error)) {
+      bad_input_log_.warn("invalid_task_request", "task::Invalid task msg {}: {}", msg_id, error);
+      return;
+    }
+  }
   if (jobs_.contains(msg_id)) {
     // Python would overwrite its bookkeeping and lose the first task.
     bad_input_log_.warn("invalid_task_request",
@@ -274,6 +283,19 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   // targets/after/follow and the task is never answered; we answer
   // InvalidDependency with the reason as evalue.
   std::string invalid;
+  // Deviation: Python load-balances whatever arrives. An engine answers
+  // only apply and execute requests from a view; anything else (a stray
+  // query sent to the wrong socket) would hold an engine slot forever
+  // under hwm and stall every later task, so it is refused here.
+  const std::string msg_type = header->value("msg_type", "");
+  if (msg_type != "apply_request" && msg_type != "execute_request") {
+    invalid = "msg_type '" + msg_type + "' cannot be load-balanced (only apply_request and "
+              "execute_request)";
+    bad_input_log_.warn("invalid_task_request", "task::{}: {}", msg_id, invalid);
+    fail_unreachable(job, "ValueError", invalid);
+    drain_updates(now);
+    return;
+  }
   if (const auto t = md->find("targets"); t != md->end() && !t->is_null()) {
     if (!t->is_array()) {
       invalid = std::string("targets: expected a list of engine uuids, got ") + t->type_name();
