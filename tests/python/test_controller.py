@@ -85,3 +85,34 @@ def test_sigterm_exits_zero(cluster):
     cluster.controller.send_signal(signal.SIGTERM)
     assert cluster.controller.wait(timeout=10) == 0
     assert not os.path.exists(cluster.engine_file)
+
+
+def test_seed_003_manual_controller_and_engine_with_copied_file(tmp_path, bin_path):
+    """Seed 003, "Starting the controller and engine on different hosts":
+    `ipcontroller --ip="*"`, copy ipcontroller-engine.json to the engine
+    host, `ipengine --file=...`, and the client file to the client host."""
+    import json
+    import shutil
+    import subprocess
+    c = LocalCluster([bin_path("ipcontroller")], tmp_path / "profile_host0",
+                     controller_args=["--ip=*"])
+    try:
+        c.start_controller()
+        with open(c.engine_file) as f:
+            assert json.load(f)["interface"] == "tcp://*"
+        engine_host = tmp_path / "host1"
+        engine_host.mkdir()
+        copied = shutil.copy(c.engine_file, engine_host / "ipcontroller-engine.json")
+        env = dict(os.environ, IPYTHONDIR=str(engine_host / "ipython"))
+        c.engines.append(subprocess.Popen(
+            ["/usr/bin/python3", "-m", "ipyparallel.engine", f"--file={copied}"], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
+        client_copy = shutil.copy(c.client_file, tmp_path / "ipcontroller-client.json")
+        rc = ipp.Client(client_copy, timeout=10)
+        try:
+            rc.wait_for_engines(1, timeout=30)
+            assert rc[:].apply_sync(double, 4) == [8]
+        finally:
+            rc.close()
+    finally:
+        c.close()
