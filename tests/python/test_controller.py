@@ -116,3 +116,27 @@ def test_seed_003_manual_controller_and_engine_with_copied_file(tmp_path, bin_pa
             rc.close()
     finally:
         c.close()
+
+
+def test_reuse_keeps_ports_and_key_across_restarts(tmp_path, bin_path):
+    import json
+    c = LocalCluster([bin_path("ipcontroller")], tmp_path / "profile_reuse", controller_args=["--reuse"])
+    try:
+        c.start_controller()
+        with open(c.client_file) as f:
+            first = json.load(f)
+        c.controller.send_signal(signal.SIGTERM)
+        assert c.controller.wait(timeout=10) == 0
+        assert os.path.exists(c.client_file), "--reuse must leave the connection files in place"
+        c.start_controller()
+        with open(c.client_file) as f:
+            second = json.load(f)
+        assert second == first
+        c.start_engines(1)
+        rc = c.client(n_engines=1)
+        try:
+            assert rc[:].apply_sync(double, 1) == [2]
+        finally:
+            rc.close()
+    finally:
+        c.close()
