@@ -38,21 +38,6 @@ constexpr std::array<OpName, 12> kOps = {{
 
 }  // namespace
 
-bool py_truthy(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null: return false;
-    case json::value_t::boolean: return value.get<bool>();
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float: return value.get<double>() != 0.0;
-    // json::empty() is false for every string: test the text itself.
-    case json::value_t::string: return !value.get_ref<const std::string&>().empty();
-    case json::value_t::array:
-    case json::value_t::object: return !value.empty();
-    default: return true;
-  }
-}
-
 namespace {
 
 bool is_scalar(const json& value) { return value.is_primitive(); }

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "ipp/util/poll_loop.hpp"
+#include "python_error.hpp"
 
 namespace ipp::scheduler {
 
@@ -103,13 +104,7 @@ void MuxQueue::reply_unreachable(wire::RawMessage&& request) {
   }
   std::string text = "Engine '" + engine + "' is not connected; request '" +
                      header->value("msg_id", "") + "' was not delivered";
-  nlohmann::json content = {
-      {"status", "error"},
-      {"ename", "EngineError"},
-      {"evalue", text},
-      {"traceback", {"ipyparallel.error.EngineError: " + text + "\n"}},
-      {"engine_info", nlohmann::json::object()},
-  };
+  nlohmann::json content = wrap_exception("EngineError", text, "mux_queue");
   nlohmann::json metadata = {{"status", "error"}, {"dependencies_met", true}};
   auto reply = session_.make_message(reply_type, std::move(content), std::move(*header),
                                      std::move(metadata));

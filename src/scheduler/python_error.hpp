@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipp/wire/python_values.hpp"
+
 namespace ipp::scheduler {
 
 // wrap_exception() of `ipyparallel.error.<ename>(evalue)` raised in
@@ -24,17 +26,12 @@ namespace ipp::scheduler {
 nlohmann::json wrap_exception(std::string_view ename, std::string_view evalue,
                               std::string_view function);
 
-// Python's repr() of a str ('abc') and of bytes (b'abc'): single quotes
-// unless the text contains ' and no ", backslash and control characters
-// escaped. Used for the EngineError text "Engine b'<uuid>' died while
-// running task '<msg_id>'". Non-ASCII bytes are escaped as \xNN in the
-// bytes form and kept in the str form (Python keeps printable non-ASCII).
-std::string py_repr_str(std::string_view text);
-std::string py_repr_bytes(std::string_view bytes);
+// Python's repr() of str and bytes, as in "Engine b'<uuid>' died while
+// running task '<msg_id>'".
+inline std::string py_repr_str(std::string_view text) { return wire::py_repr(text); }
+using wire::py_repr_bytes;
 
-// Python's bool(value) for a JSON value (null, false, 0, "", [], {} are
-// false), for metadata flags read with `if md.get(...)`.
-bool py_truthy(const nlohmann::json& value);
+using wire::py_truthy;  // bool() of metadata flags
 
 // "Engine b'<uuid>' died while running task '<msg_id>'", as
 // TaskScheduler.handle_stranded_tasks.

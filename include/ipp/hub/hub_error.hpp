@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipp/wire/python_values.hpp"
+
 namespace ipp::hub {
 
 // An error that reaches a client as error content (hub_error, or the
@@ -32,17 +34,7 @@ class HubError : public std::runtime_error {
 // sends it.
 HubError key_error(std::string_view message);
 
-// Python's repr() of a str: single quotes unless the text contains ' and no
-// ", backslash escapes for the quote, \\, \n, \r, \t and other control
-// characters (\xNN); other characters, non-ASCII included, kept as is.
-std::string py_repr(std::string_view text);
-inline std::string py_repr(const std::string& text) { return py_repr(std::string_view(text)); }
-inline std::string py_repr(const char* text) { return py_repr(std::string_view(text)); }
-
-// Python's repr() of a JSON value as json.loads would give it: strings as
-// py_repr, null -> None, true/false -> True/False, lists "[a, b]", dicts
-// "{'k': v}". Used for messages such as "No Such Engine: [5, 'x']".
-std::string py_repr(const nlohmann::json& value);
+using wire::py_repr;  // Python's repr() of str and JSON values
 
 // The content ipyparallel.error.wrap_exception() builds:
 //   {"status": "error", "ename", "evalue", "traceback": [...], "engine_info": {}}

@@ -45,14 +45,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipp/wire/python_values.hpp"
+
 #include "ipp/hub/task_record.hpp"
 #include "ipp/util/iso8601.hpp"
 
 namespace ipp::hub {
 
-// Python's truth value of a JSON value: null, false, 0, "", [] and {} are
-// false.
-bool py_truthy(const nlohmann::json& value);
+using wire::py_truthy;  // Python's bool() of a JSON value
 
 enum class QueryOp { Eq, Ne, Lt, Lte, Gt, Gte, In, Nin, All, Mod, Exists, Glob };
 
