@@ -4,7 +4,7 @@
 Starts our ipcontroller and N engines in a fresh profile on loopback, drives
 them from the unmodified Python client (Debian's ipyparallel), prints the
 results, and shuts everything down. Engines are ours when the build has
-them (IPP_DEMO_ENGINE=ours), else Debian's Python ipengine.
+them (the default), or Debian's Python ipengine with IPP_DEMO_ENGINE=python.
 """
 import os
 import subprocess
@@ -31,8 +31,10 @@ def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     n_engines = int(os.environ.get("IPP_DEMO_ENGINES", "4"))
     engine_cmd = None
-    if os.environ.get("IPP_DEMO_ENGINE") == "ours":
-        engine_cmd = [os.path.join(build, "ipengine")]
+    ours = os.path.join(build, "ipengine")
+    if os.environ.get("IPP_DEMO_ENGINE", "ours") == "ours" and os.path.exists(ours):
+        engine_cmd = [ours]
+    print("engines: " + (ours if engine_cmd else "Debian's Python ipengine"))
     with tempfile.TemporaryDirectory(prefix="ipp-demo-") as tmp:
         profile = os.path.join(tmp, "profile_demo")
         cluster = LocalCluster([os.path.join(build, "ipcontroller")], profile, engine_cmd=engine_cmd)
