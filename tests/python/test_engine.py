@@ -106,6 +106,9 @@ def test_push_pull_scatter_gather(rc):
 def test_execute_stdout_and_result(rc):
     dv = rc[:]
     ar = dv.execute("x = 5\nprint('out', x)\nx*2", silent=False, block=True)
+    # The reply and the output travel on different sockets: clients wait
+    # for `status: idle` before trusting the output.
+    assert ar.wait_for_output(10)
     assert ar.stdout == ["out 5\n"]
     assert ar.execute_result[0]["data"]["text/plain"] == "10"
     assert ar.execute_result[0]["execution_count"] >= 1
@@ -116,6 +119,7 @@ def test_execute_stdout_and_result(rc):
 
 def test_execute_silent_has_no_result(rc):
     ar = rc[:].execute("z = 1\nz", block=True)
+    assert ar.wait_for_output(10)
     assert ar.execute_result == [None]
 
 
@@ -319,6 +323,7 @@ def test_c_level_output_is_captured(rc):
 
     ar = rc[0].apply_async(noisy)
     ar.get(timeout=10)
+    assert ar.wait_for_output(10)
     assert "fd one\n" in ar.stdout
     assert "printf 42\n" in ar.stdout
     assert "from child\n" in ar.stdout
@@ -333,6 +338,7 @@ def test_display_and_datapub(rc):
 
     ar = rc[0].apply_async(disp)
     ar.get(timeout=10)
+    assert ar.wait_for_output(10)
     assert ar.outputs[0]["data"]["text/html"] == "<b>hi</b>"
 
     def pub():
