@@ -16,13 +16,14 @@ namespace ipp::engine {
 
 ControlChannel::ControlChannel(zmq::context_t& context, const std::string& control_url,
                                const std::string& identity, zmq::socket_t registrar,
-                               ControlContext ctx)
+                               ControlContext ctx, const CurveKeys& curve)
     : control_(context, zmq::socket_type::router),
       registrar_(std::move(registrar)),
       ctx_(std::move(ctx)),
       signer_(ctx_.session->signer()) {
   control_.set(zmq::sockopt::routing_id, identity);
   control_.set(zmq::sockopt::linger, 3000);
+  apply_curve(control_, curve);
   control_.connect(control_url);
 }
 

@@ -17,6 +17,7 @@
 #include "engine/fd_log_sink.hpp"
 #include "ipp/engine/connection.hpp"
 #include "ipp/engine/control_channel.hpp"
+#include "ipp/engine/curve.hpp"
 #include "ipp/engine/heart.hpp"
 #include "ipp/engine/iopub_channel.hpp"
 #include "ipp/engine/kernel.hpp"
@@ -78,7 +79,11 @@ int Engine::run() {
   auto log = spdlog::default_logger();
   const spdlog::level::level_enum level = log->level();
 
-  for (const auto& d : o.not_implemented) log->warn("{}", d.to_string());
+  for (const auto& d : o.not_implemented) {
+    // CurveZMQ is implemented here (config marks it as not implemented).
+    if (d.message.find("CurveZMQ") != std::string::npos) continue;
+    log->warn("{}", d.to_string());
+  }
 
   // Output capture and IOPub exist before Python so its hooks can point at
   // them; both start working only after registration.
@@ -141,8 +146,10 @@ int Engine::run() {
     std::vector<std::string> local = tunnel->open(remote);
     for (std::size_t i = 0; i < urls.size(); ++i) *urls[i] = local[i];
   }
-  if (info.curve_serverkey && !info.curve_serverkey->empty()) {
-    log->error("The controller uses CurveZMQ, which this ipengine does not support");
+  const CurveKeys curve = resolve_curve_keys(info.curve_serverkey, o.curve_serverkey,
+                                             o.curve_publickey, o.curve_secretkey);
+  if (curve.enabled()) {
+    log->info("Using CurveZMQ security");
   } else {
     log->warn("Not using CurveZMQ security");
   }
@@ -164,6 +171,7 @@ int Engine::run() {
   zmq::socket_t registrar(context, zmq::socket_type::dealer);
   registrar.set(zmq::sockopt::routing_id, uuid);
   registrar.set(zmq::sockopt::linger, 3000);
+  apply_curve(registrar, curve);
   registrar.connect(endpoints.registration);
   log->info("Registering with controller at {}", registration_url);
   if (requested_id) log->info("Requesting id: {}", *requested_id);
@@ -202,6 +210,7 @@ int Engine::run() {
   zmq::socket_t shell(context, zmq::socket_type::router);
   shell.set(zmq::sockopt::routing_id, uuid);
   shell.set(zmq::sockopt::linger, 3000);
+  apply_curve(shell, curve);
   std::vector<std::string> shell_addrs{endpoints.mux, endpoints.task,
                                        endpoints.broadcast_for(engine_id)};
   log->info("Shell_addrs: ['{}', '{}', '{}']", shell_addrs[0], shell_addrs[1], shell_addrs[2]);
@@ -210,7 +219,7 @@ int Engine::run() {
     shell.connect(addr);
   }
 
-  iopub = std::make_unique<IopubChannel>(context, endpoints.iopub, uuid, log);
+  iopub = std::make_unique<IopubChannel>(context, endpoints.iopub, uuid, log, curve);
   iopub->set_flush_timer([&] { return output->next_due(); }, [&] { output->flush_due(); });
   iopub->start();
 
@@ -255,7 +264,7 @@ int Engine::run() {
 
   // The heart starts last, as in 7.1: the hub announces the engine on its
   // first pong, when the engine is ready.
-  Heart heart(context, endpoints.hb_ping, endpoints.hb_pong, uuid, log);
+  Heart heart(context, endpoints.hb_ping, endpoints.hb_pong, uuid, log, curve);
   heart.start();
 
   Mailbox<ShellCommand> commands;
@@ -281,7 +290,7 @@ int Engine::run() {
   control_ctx.max_heartbeat_misses = o.max_heartbeat_misses;
   control_ctx.request_stop = request_stop;
   ControlChannel control(context, endpoints.control, uuid, std::move(registrar),
-                         std::move(control_ctx));
+                         std::move(control_ctx), curve);
   control.start();
 
   log->info("Completed registration with id {}", engine_id);

@@ -19,7 +19,8 @@ std::string stop_endpoint(const void* self) {
 }  // namespace
 
 Heart::Heart(zmq::context_t& context, const std::string& ping_url, const std::string& pong_url,
-             const std::string& identity, std::shared_ptr<spdlog::logger> log)
+             const std::string& identity, std::shared_ptr<spdlog::logger> log,
+             const CurveKeys& curve)
     : ping_(context, zmq::socket_type::sub),
       pong_(context, zmq::socket_type::dealer),
       stop_send_(context, zmq::socket_type::pair),
@@ -30,6 +31,8 @@ Heart::Heart(zmq::context_t& context, const std::string& ping_url, const std::st
   ping_.set(zmq::sockopt::linger, 0);
   pong_.set(zmq::sockopt::routing_id, identity);
   pong_.set(zmq::sockopt::linger, 0);
+  apply_curve(ping_, curve);
+  apply_curve(pong_, curve);
   ping_.connect(ping_url);
   pong_.connect(pong_url);
   stop_send_.set(zmq::sockopt::linger, 0);

@@ -12,12 +12,14 @@
 namespace ipp::engine {
 
 IopubChannel::IopubChannel(zmq::context_t& context, const std::string& url,
-                           const std::string& identity, std::shared_ptr<spdlog::logger> log)
+                           const std::string& identity, std::shared_ptr<spdlog::logger> log,
+                           const CurveKeys& curve)
     : socket_(context, zmq::socket_type::pub), log_(std::move(log)) {
   // engine/app.py: iopub_socket.SNDHWM = 0, IDENTITY uuid (no effect on PUB).
   socket_.set(zmq::sockopt::sndhwm, 0);
   socket_.set(zmq::sockopt::routing_id, identity);
   socket_.set(zmq::sockopt::linger, 3000);
+  apply_curve(socket_, curve);
   socket_.connect(url);
 }
 

@@ -600,3 +600,26 @@ def test_mpi_engines_request_their_rank(cluster, bin_path, tmp_path):
         assert p.wait(timeout=30) == 0
     finally:
         rc.close()
+
+
+def test_curve_with_python_controller(tmp_path, ipython_dir, bin_path, monkeypatch):
+    """IPP_ENABLE_CURVE=1: the controller's sockets are CURVE servers and
+    the engine file carries curve_serverkey."""
+    monkeypatch.setenv("IPP_ENABLE_CURVE", "1")
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(os.path.abspath(__file__)))
+    (tmp_path / "profile_curve").mkdir()
+    c = LocalCluster(PYTHON_CONTROLLER, tmp_path / "profile_curve",
+                     engine_cmd=[bin_path("ipengine")])
+    try:
+        c.start_controller()
+        with open(c.engine_file) as f:
+            assert json.load(f)["curve_serverkey"]
+        c.start_engines(1)
+        rc = c.client(n_engines=1)
+        try:
+            assert rc[0].apply_sync(lambda: "curve") == "curve"
+        finally:
+            rc.close()
+        assert "Using CurveZMQ security" in engine_log(c)
+    finally:
+        c.close()

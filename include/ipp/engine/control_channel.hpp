@@ -58,7 +58,8 @@ class ControlChannel {
  public:
   // Connects the control ROUTER; takes the connected registration DEALER.
   ControlChannel(zmq::context_t& context, const std::string& control_url,
-                 const std::string& identity, zmq::socket_t registrar, ControlContext ctx);
+                 const std::string& identity, zmq::socket_t registrar, ControlContext ctx,
+                 const CurveKeys& curve = {});
   ~ControlChannel();
   ControlChannel(const ControlChannel&) = delete;
   ControlChannel& operator=(const ControlChannel&) = delete;

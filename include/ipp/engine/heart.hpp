@@ -11,6 +11,8 @@
 #include <spdlog/logger.h>
 #include <zmq.hpp>
 
+#include "ipp/engine/curve.hpp"
+
 namespace ipp::engine {
 
 // The engine side of the heartbeat (engine.md section 9): a SUB connected to
@@ -33,7 +35,8 @@ class Heart {
 
   // Creates and connects both sockets (throws zmq::error_t for a bad URL).
   Heart(zmq::context_t& context, const std::string& ping_url, const std::string& pong_url,
-        const std::string& identity, std::shared_ptr<spdlog::logger> log);
+        const std::string& identity, std::shared_ptr<spdlog::logger> log,
+        const CurveKeys& curve = {});
   ~Heart();
   Heart(const Heart&) = delete;
   Heart& operator=(const Heart&) = delete;

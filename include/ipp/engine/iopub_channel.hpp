@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 #include <zmq.hpp>
 
+#include "ipp/engine/curve.hpp"
 #include "ipp/engine/mailbox.hpp"
 #include "ipp/wire/codec.hpp"
 
@@ -39,7 +40,7 @@ class IopubChannel {
   // Connects a PUB (SNDHWM 0, identity `identity`, as engine/app.py) to
   // `url`. Throws zmq::error_t for a bad endpoint.
   IopubChannel(zmq::context_t& context, const std::string& url, const std::string& identity,
-               std::shared_ptr<spdlog::logger> log);
+               std::shared_ptr<spdlog::logger> log, const CurveKeys& curve = {});
   ~IopubChannel();
   IopubChannel(const IopubChannel&) = delete;
   IopubChannel& operator=(const IopubChannel&) = delete;
