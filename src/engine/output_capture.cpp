@@ -167,8 +167,8 @@ bool OutputCapture::drain_pipe(StreamName stream) {
   p.partial = data.substr(keep);
   data.resize(keep);
   append(stream, data);
-  // Echo outside nothing: the caller holds pipe_mutex_; a blocked echo only
-  // delays this reader, as in ipykernel's _watch_pipe_fd.
+  // Echoed under pipe_mutex_ (held by the caller): a slow original stdout
+  // only delays this reader, as in ipykernel's _watch_pipe_fd.
   write_all(p.original_fd, std::string_view(buf, static_cast<std::size_t>(n)));
   return true;
 }

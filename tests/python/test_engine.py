@@ -463,6 +463,22 @@ def test_requested_id(cluster):
         rc.close()
 
 
+def test_work_dir_ident_and_log_to_file(cluster, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    cluster.start_engines(1, extra=[f"--work-dir={work}", "--ident=0123abcd-engine",
+                                    "--log-to-file"])
+    rc = cluster.client(n_engines=1)
+    try:
+        assert rc._engines[rc.ids[0]] == "0123abcd-engine"
+        assert rc[:].apply_sync(lambda: __import__("os").getcwd()) == [str(work)]
+        logs = list((tmp_path / "profile_test" / "log").glob("ipengine-*.log"))
+        assert logs
+        wait_for(lambda: "Completed registration" in logs[0].read_text(), 10, "the log file")
+    finally:
+        rc.close()
+
+
 # ---------------------------------------------------------- no controller --
 
 def free_port():
