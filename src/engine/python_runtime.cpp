@@ -29,12 +29,17 @@ namespace {
 // GIL held.
 PythonHooks* g_hooks = nullptr;
 
+// The engine process (not a child forked by user code).
+pid_t g_owner_pid = 0;
+
 // True while user code of a request runs (SIGINT -> KeyboardInterrupt).
 std::atomic<bool> g_in_request{false};
 
 void on_sigint(int sig) {
   int saved = errno;
-  if (g_in_request.load(std::memory_order_relaxed)) {
+  // In a child forked by user code SIGINT is Python's default: a
+  // KeyboardInterrupt there, never a message to the engine.
+  if (g_in_request.load(std::memory_order_relaxed) || ::getpid() != g_owner_pid) {
     // Async-signal-safe; Python raises KeyboardInterrupt in the main thread
     // at its next check (a blocking sleep returns with EINTR first).
     PyErr_SetInterrupt();
@@ -168,12 +173,17 @@ PYBIND11_EMBEDDED_MODULE(_ipp_engine, m) {
     g_hooks->log->log(l, "{}", text);
   });
   m.def("new_msg_id", []() -> std::string {
-    if (g_hooks != nullptr && g_hooks->new_msg_id) return g_hooks->new_msg_id();
+    // In a child forked by user code (multiprocessing) the shared session's
+    // lock may have been held by another thread at fork time; Session.send
+    // drops the message there anyway (check_pid), so any unique id will do.
+    if (::getpid() == g_owner_pid && g_hooks != nullptr && g_hooks->new_msg_id) {
+      return g_hooks->new_msg_id();
+    }
     static std::atomic<unsigned long> n{0};
     return "engine_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
   });
   m.def("iopub_send", [](py::list parts) {
-    if (g_hooks == nullptr || !g_hooks->publish) return;
+    if (g_hooks == nullptr || !g_hooks->publish || ::getpid() != g_owner_pid) return;
     g_hooks->publish(to_frames(parts));
   });
   bind_output_streams(m);
@@ -198,6 +208,7 @@ PythonRuntime::PythonRuntime(const std::vector<std::string>& argv, int python_lo
     : state_(std::make_unique<State>()) {
   state_->hooks = std::move(hooks);
   g_hooks = &state_->hooks;
+  g_owner_pid = ::getpid();
   set_python_output_capture(state_->hooks.output);
   // Python's own handlers (SIGINT -> default_int_handler) are installed;
   // argv is set by the glue; the program dir is not put on sys.path (the

@@ -18,8 +18,17 @@ namespace ipp::engine {
 namespace {
 
 int g_pipe[2] = {-1, -1};
+pid_t g_owner_pid = 0;
 
 void on_signal(int sig) {
+  if (::getpid() != g_owner_pid) {
+    // A child forked by user code (multiprocessing.Pool workers get
+    // SIGTERM from terminate()): act as if no handler was installed,
+    // instead of telling the engine's control thread to stop.
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+    return;
+  }
   int saved = errno;
   notify_signal(sig);
   errno = saved;
@@ -53,6 +62,7 @@ constexpr std::array<SignalName, 31> kSignals{{
 
 void install_signal_pipe() {
   if (g_pipe[0] >= 0) return;
+  g_owner_pid = ::getpid();
   check(::pipe2(g_pipe, O_NONBLOCK | O_CLOEXEC), "pipe2");
   struct sigaction action {};
   action.sa_handler = on_signal;
@@ -68,7 +78,7 @@ void install_signal_pipe() {
 int signal_pipe_fd() { return g_pipe[0]; }
 
 void notify_signal(int sig) {
-  if (g_pipe[1] < 0) return;
+  if (g_pipe[1] < 0 || ::getpid() != g_owner_pid) return;
   unsigned char byte = static_cast<unsigned char>(sig);
   [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &byte, 1);
 }

@@ -330,6 +330,50 @@ def test_c_level_output_is_captured(rc):
     assert ar.stderr == "fd two\n"
 
 
+def pool_abs():
+    import multiprocessing
+
+    with multiprocessing.Pool(2) as pool:
+        pool.map(print, range(3))
+        return pool.map(abs, range(-3, 3))
+
+
+def test_multiprocessing_pool_in_a_task(cluster, rc):
+    """Forked workers inherit the engine's handlers and descriptors: their
+    SIGTERM (Pool.terminate) must not stop the engine, and their output
+    reaches the client through the captured descriptor."""
+    ar = rc[0].apply_async(pool_abs)
+    assert ar.get(timeout=60) == [3, 2, 1, 0, 1, 2]
+    assert ar.wait_for_output(10)
+    assert sorted(ar.stdout.split()) == ["0", "1", "2"]
+    time.sleep(0.5)
+    assert cluster.engines[0].poll() is None
+    assert rc[0].apply_sync(lambda: "alive") == "alive"
+
+
+def test_background_thread_output_goes_to_latest_request(rc):
+    import ipyparallel as ipp
+
+    @ipp.interactive
+    def start_thread():
+        import threading
+        import time
+
+        def later():
+            time.sleep(0.5)
+            print("from the thread")
+
+        threading.Thread(target=later).start()
+
+    ar1 = rc[0].apply_async(start_thread)
+    ar1.get(timeout=10)
+    ar2 = rc[0].apply_async(lambda: __import__("time").sleep(1.5))
+    ar2.get(timeout=10)
+    assert ar2.wait_for_output(10)
+    # ipykernel: output uses the parent current when it is flushed
+    assert ar2.stdout == "from the thread\n"
+
+
 def test_display_and_datapub(rc):
     def disp():
         from IPython.display import HTML, display

@@ -24,7 +24,8 @@ void install_signal_pipe();
 // The read end (non-blocking), for a poll loop; -1 before install.
 int signal_pipe_fd();
 
-// Writes `sig` to the pipe. Async-signal-safe.
+// Writes `sig` to the pipe. Async-signal-safe. Does nothing in a process
+// forked by user code (the pipe is the engine's).
 void notify_signal(int sig);
 
 // Signal numbers written since the last call.
