@@ -275,7 +275,10 @@ def run_startup(opts):
     except ImportError:
         IPKernelApp = None
     if shell is not None and IPKernelApp is not None:
-        app = IPKernelApp(shell=shell, kernel=kernel, log=log)
+        # Configured like the Python engine's IPKernelApp(parent=app):
+        # hide_initial_ns, code_to_run, ... come from the config.
+        app = IPKernelApp(config=_make_config(opts["shell_config"]), shell=shell,
+                          kernel=kernel, log=log)
         app.exec_lines = list(opts["exec_lines"])
         app.exec_files = list(opts["exec_files"])
         if opts.get("profile_dir"):
