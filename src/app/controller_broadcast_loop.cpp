@@ -38,51 +38,26 @@ class BroadcastLoop : public Loop, public scheduler::BroadcastSchedulerOutput {
   }
 
  private:
-  std::optional<wire::RawMessage> receive(zmq::socket_t& socket, wire::DigestHistory& history,
-                                          bool* got) {
-    wire::Frames frames;
-    *got = zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait).has_value();
-    if (!*got) return std::nullopt;
-    std::string error;
-    auto raw = wire::RawMessage::split(std::move(frames), &error);
-    if (!raw || raw->identity_count() == 0 || !wire::verify_raw(*raw, session_.signer(), &history, &error)) {
-      log_.warn("bad_broadcast", "broadcast scheduler: dropping a message: {}",
-                error.empty() ? "no routing frame" : error);
-      return std::nullopt;
-    }
-    return raw;
-  }
-
   void on_client() {
     for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
-      bool got = false;
-      auto raw = receive(s_.client, client_history_, &got);
-      if (!got) return;
+      std::optional<wire::RawMessage> raw;
+      if (!receive_verified(s_.client, session_.signer(), client_history_, log_, "broadcast (client side)", &raw)) return;
       if (raw) scheduler_->on_client_request(std::move(*raw));
     }
   }
 
   void on_leaf(zmq::socket_t& leaf) {
     for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
-      bool got = false;
-      auto raw = receive(leaf, engine_history_, &got);
-      if (!got) return;
+      std::optional<wire::RawMessage> raw;
+      if (!receive_verified(leaf, session_.signer(), engine_history_, log_, "broadcast (engine side)", &raw)) return;
       if (raw) scheduler_->on_engine_reply(std::move(*raw));
     }
   }
 
   void on_event() {
-    wire::Frames frames;
-    while (zmq::recv_multipart(s_.events, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      if (frames.size() >= 2) {
-        if (frames[0].to_string_view() == kEngineRegistered) {
-          scheduler_->add_engine(frames[1].to_string_view());
-        } else if (frames[0].to_string_view() == kEngineUnregistered) {
-          scheduler_->remove_engine(frames[1].to_string_view());
-        }
-      }
-      frames.clear();
-    }
+    drain_engine_events(
+        s_.events, [this](std::string_view uuid) { scheduler_->add_engine(uuid); },
+        [this](std::string_view uuid) { scheduler_->remove_engine(uuid); });
   }
 
   // scheduler::BroadcastSchedulerOutput

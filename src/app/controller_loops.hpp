@@ -15,6 +15,8 @@
 
 #include "ipp/app/controller.hpp"
 #include "ipp/util/poll_loop.hpp"
+#include "ipp/util/rate_limited_log.hpp"
+#include "ipp/wire/codec.hpp"
 
 namespace ipp::app {
 
@@ -78,5 +80,18 @@ std::unique_ptr<Loop> make_hub_loop(HubSockets sockets, const ControllerSettings
 // [kind, uuid, id] with kind "registered" or "unregistered".
 inline constexpr std::string_view kEngineRegistered = "registered";
 inline constexpr std::string_view kEngineUnregistered = "unregistered";
+
+// Takes one message from `socket` without blocking. Returns false when
+// nothing was queued. Otherwise sets *raw to the split message if it has a
+// routing frame and a valid, new signature, or leaves it empty and logs why
+// (rate-limited, under `what`).
+bool receive_verified(zmq::socket_t& socket, const wire::Signer& signer, wire::DigestHistory& history,
+                      util::RateLimitedLog& log, std::string_view what,
+                      std::optional<wire::RawMessage>* raw);
+
+// Drains the engine events socket, calling `on_registered(uuid)` or
+// `on_unregistered(uuid)` for each event in order.
+void drain_engine_events(zmq::socket_t& events, const std::function<void(std::string_view)>& on_registered,
+                         const std::function<void(std::string_view)>& on_unregistered);
 
 }  // namespace ipp::app

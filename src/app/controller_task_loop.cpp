@@ -12,24 +12,6 @@
 namespace ipp::app {
 namespace {
 
-// Receives, splits and verifies one message; nullopt (logged) when bad.
-std::optional<wire::RawMessage> receive_verified(zmq::socket_t& socket, const wire::Signer& signer,
-                                                 wire::DigestHistory& history,
-                                                 util::RateLimitedLog& log, const char* side,
-                                                 bool* got_any) {
-  wire::Frames frames;
-  *got_any = zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait).has_value();
-  if (!*got_any) return std::nullopt;
-  std::string error;
-  auto raw = wire::RawMessage::split(std::move(frames), &error);
-  if (!raw || raw->identity_count() == 0 || !wire::verify_raw(*raw, signer, &history, &error)) {
-    log.warn("bad_task_message", "task scheduler: dropping a message from {}: {}", side,
-             error.empty() ? "no routing frame" : error);
-    return std::nullopt;
-  }
-  return raw;
-}
-
 // The load-balancing scheduler's thread (Python runs it as a process). With
 // scheme "pure" there is no scheduling logic: the engine side is a DEALER
 // that round-robins requests, as Python's pure ZMQ queue.
@@ -57,9 +39,8 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
  private:
   void on_client() {
     for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
-      bool got = false;
-      auto raw = receive_verified(s_.client, session_.signer(), client_history_, log_, "a client", &got);
-      if (!got) return;
+      std::optional<wire::RawMessage> raw;
+      if (!receive_verified(s_.client, session_.signer(), client_history_, log_, "task scheduler (client side)", &raw)) return;
       if (!raw) continue;
       if (scheduler_) {
         scheduler_->on_client_request(std::move(*raw));
@@ -76,9 +57,8 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
   void on_engine() {
     for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
       if (scheduler_) {
-        bool got = false;
-        auto raw = receive_verified(s_.engine, session_.signer(), engine_history_, log_, "an engine", &got);
-        if (!got) return;
+        std::optional<wire::RawMessage> raw;
+        if (!receive_verified(s_.engine, session_.signer(), engine_history_, log_, "task scheduler (engine side)", &raw)) return;
         if (raw) scheduler_->on_engine_reply(std::move(*raw));
       } else {
         // pure: the DEALER strips nothing, the reply is [C, |, reply].
@@ -91,20 +71,18 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
   }
 
   void on_event() {
-    wire::Frames frames;
-    while (zmq::recv_multipart(s_.events, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      if (frames.size() >= 2 && scheduler_) {
-        if (frames[0].to_string_view() == kEngineRegistered) {
-          scheduler_->add_engine(frames[1].to_string_view());
-        } else if (frames[0].to_string_view() == kEngineUnregistered) {
+    if (!scheduler_) {  // pure: nothing to track
+      drain_engine_events(s_.events, [](std::string_view) {}, [](std::string_view) {});
+      return;
+    }
+    drain_engine_events(
+        s_.events, [this](std::string_view uuid) { scheduler_->add_engine(uuid); },
+        [this](std::string_view uuid) {
           // Replies already queued from that engine count first, as Python
           // flushes the engine stream before handling the unregistration.
           on_engine();
-          scheduler_->remove_engine(frames[1].to_string_view());
-        }
-      }
-      frames.clear();
-    }
+          scheduler_->remove_engine(uuid);
+        });
   }
 
   // scheduler::TaskSchedulerOutput
