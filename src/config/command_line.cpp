@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include "ipp/util/edit_distance.hpp"
 #include "ipp/config/command_line.hpp"
 
 #include <algorithm>
@@ -68,18 +69,7 @@ std::string dashes(std::string_view name) {
   return (name.size() == 1 ? "-" : "--") + std::string(name);
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
+using util::edit_distance;
 
 std::string suggestion(std::string_view name, const CommandLineSpec& spec) {
   std::string best;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
+#include "ipp/util/edit_distance.hpp"
 #include "ipp/config/trait_catalog.hpp"
 
 #include <algorithm>
@@ -498,18 +499,7 @@ json convert_trait_value(const TraitInfo& trait, std::string_view cls, const Con
 
 namespace {
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
+using util::edit_distance;
 
 std::string closest(std::string_view name, const std::vector<std::string>& candidates) {
   std::string best;
