@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "ipp/cluster/launcher_registry.hpp"
+
+#include <vector>
+
+#include "ipp/util/log.hpp"
+
+namespace ipp::cluster {
+
+using config::LauncherClass;
+using config::LauncherKind;
+using config::LauncherRole;
+
+using LauncherFactory = std::unique_ptr<Launcher> (*)(LaunchContext context);
+
+// Factories, each defined in its launcher's own file.
+// (Add yours here and a row below; see launcher.hpp.)
+
+namespace {
+
+struct Registration {
+  LauncherKind kind;
+  LauncherRole role;  // Controller or EngineSet
+  LauncherFactory factory;
+};
+
+// One row per implemented launcher class.
+const std::vector<Registration>& registrations() {
+  static const std::vector<Registration> rows = {
+  };
+  return rows;
+}
+
+LauncherFactory find_factory(const LauncherClass& launcher) {
+  for (const auto& r : registrations()) {
+    if (r.kind == launcher.kind && r.role == launcher.role) return r.factory;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Launcher> make(LaunchContext context, LauncherRole role) {
+  const LauncherClass& launcher = context.config.launcher;
+  if (launcher.role != role) {
+    throw Error(launcher.class_name + " is not " +
+                (role == LauncherRole::Controller ? "a controller launcher" : "an engine set launcher"));
+  }
+  LauncherFactory factory = find_factory(launcher);
+  if (factory == nullptr) {
+    throw Error(launcher.class_name + " ('" + std::string(config::launcher_kind_name(launcher.kind)) +
+                "') is not implemented in this build of ipcluster");
+  }
+  if (!context.log) context.log = util::child_logger(launcher.class_name);
+  return factory(std::move(context));
+}
+
+}  // namespace
+
+std::unique_ptr<ControllerLauncher> make_controller_launcher(LaunchContext context) {
+  std::unique_ptr<Launcher> l = make(std::move(context), LauncherRole::Controller);
+  auto* controller = dynamic_cast<ControllerLauncher*>(l.get());
+  if (controller == nullptr) throw Error(l->class_name() + ": factory made no ControllerLauncher");
+  l.release();
+  return std::unique_ptr<ControllerLauncher>(controller);
+}
+
+std::unique_ptr<EngineSetLauncher> make_engine_set_launcher(LaunchContext context) {
+  std::unique_ptr<Launcher> l = make(std::move(context), LauncherRole::EngineSet);
+  auto* engines = dynamic_cast<EngineSetLauncher*>(l.get());
+  if (engines == nullptr) throw Error(l->class_name() + ": factory made no EngineSetLauncher");
+  l.release();
+  return std::unique_ptr<EngineSetLauncher>(engines);
+}
+
+bool has_launcher(const LauncherClass& launcher) { return find_factory(launcher) != nullptr; }
+
+std::string cluster_file_class(const LauncherClass& launcher) {
+  // 7.1's entry points: every kind for both roles, except that sshproxy is
+  // engines-only and pbs is controller-only (no "pbs" engine entry point).
+  bool has_entry_point = !(launcher.role == LauncherRole::EngineSet && launcher.kind == LauncherKind::PBS);
+  if (has_entry_point && (launcher.role == LauncherRole::Controller || launcher.role == LauncherRole::EngineSet)) {
+    return std::string(config::launcher_kind_name(launcher.kind));
+  }
+  return "ipyparallel.cluster.launcher." + launcher.class_name;
+}
+
+LauncherClass launcher_class_from_file(std::string_view value, LauncherRole role) {
+  return config::resolve_launcher_class(nlohmann::json(std::string(value)), role, "cluster file class");
+}
+
+}  // namespace ipp::cluster
