@@ -69,7 +69,8 @@ bool handle_show_config(const config::LoadedConfig& loaded, const config::Common
   if (common.show_config) {
     std::cout << "Loaded config files:\n";
     for (const auto& f : loaded.files) std::cout << "  " << f.string() << "\n";
-    for (const auto& [section, traits] : loaded.config.to_json().items()) {
+    const nlohmann::json config = loaded.config.to_json();  // items() must not outlive it
+    for (const auto& [section, traits] : config.items()) {
       std::cout << "\n" << section << "\n";
       for (const auto& [trait, value] : traits.items()) {
         std::cout << "  ." << trait << " = " << value.dump() << "\n";

@@ -15,6 +15,10 @@ using LauncherFactory = std::unique_ptr<Launcher> (*)(LaunchContext context);
 
 // Factories, each defined in its launcher's own file.
 // (Add yours here and a row below; see launcher.hpp.)
+std::unique_ptr<Launcher> make_local_controller(LaunchContext context);
+std::unique_ptr<Launcher> make_local_engine_set(LaunchContext context);
+std::unique_ptr<Launcher> make_mpi_controller(LaunchContext context);
+std::unique_ptr<Launcher> make_mpi_engine_set(LaunchContext context);
 
 namespace {
 
@@ -27,6 +31,10 @@ struct Registration {
 // One row per implemented launcher class.
 const std::vector<Registration>& registrations() {
   static const std::vector<Registration> rows = {
+      {LauncherKind::Local, LauncherRole::Controller, make_local_controller},
+      {LauncherKind::Local, LauncherRole::EngineSet, make_local_engine_set},
+      {LauncherKind::MPI, LauncherRole::Controller, make_mpi_controller},
+      {LauncherKind::MPI, LauncherRole::EngineSet, make_mpi_engine_set},
   };
   return rows;
 }
