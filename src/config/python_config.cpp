@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "config/python_evaluator_script.hpp"
-#include "config/run_process.hpp"
+#include "ipp/util/captured_process.hpp"
 #include "ipp/util/error.hpp"
 
 namespace ipp::config {
@@ -58,7 +58,17 @@ Config load_python_config(const std::filesystem::path& file, const PythonConfigO
   // evaluator itself only needs the standard library.
   std::vector<std::string> argv = {python, "-c", detail::kPythonEvaluatorScript, "3", path,
                                    options.ipython_dir.string()};
-  detail::ProcessResult r = detail::run_process(argv, options.timeout);
+  util::CapturedProcessOptions run;
+  run.timeout = options.timeout;
+  run.what = "the config evaluator";
+  util::ProcessResult r;
+  try {
+    r = util::run_captured(argv, run);
+  } catch (const Error& e) {
+    const std::string why = e.what();
+    if (why.rfind("cannot run", 0) != 0) throw;
+    throw Error(why + " (set IPP_CONFIG_PYTHON to a Python 3 interpreter)");
+  }
 
   if (r.timed_out) {
     throw Error(path + ": evaluating the config file did not finish within " +
