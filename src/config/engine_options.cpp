@@ -112,14 +112,6 @@ EngineOptions build_engine_options(const LoadedConfig& loaded) {
     }
   }
 
-  if (!o.curve_serverkey.empty() || !o.curve_secretkey.empty() || !o.curve_publickey.empty()) {
-    const ConfigValue* v = r.source(e, "curve_serverkey");
-    if (v == nullptr) v = r.source(e, "curve_secretkey");
-    if (v == nullptr) v = r.source(e, "curve_publickey");
-    o.not_implemented.push_back({Diagnostic::Kind::Unsupported, v ? v->source : "", v ? v->line : 0,
-                                 "CurveZMQ keys (IPEngine.curve_*) are recognised but not "
-                                 "implemented by this ipengine"});
-  }
   if (!o.common.log_url.empty()) {
     const ConfigValue* v = r.source(e, "log_url");
     o.not_implemented.push_back({Diagnostic::Kind::Unsupported, v ? v->source : "", v ? v->line : 0,
@@ -129,8 +121,8 @@ EngineOptions build_engine_options(const LoadedConfig& loaded) {
   if (o.paramiko) {
     const ConfigValue* v = r.source(e, "paramiko");
     o.not_implemented.push_back({Diagnostic::Kind::Unsupported, v ? v->source : "", v ? v->line : 0,
-                                 "IPEngine.paramiko = True is recognised but not implemented (tunnels "
-                                 "use the ssh command)"});
+                                 "IPEngine.paramiko = True is ignored: ssh tunnels always use the "
+                                 "built-in SSH client (libssh)"});
   }
   return o;
 }

@@ -79,11 +79,7 @@ int Engine::run() {
   auto log = spdlog::default_logger();
   const spdlog::level::level_enum level = log->level();
 
-  for (const auto& d : o.not_implemented) {
-    // CurveZMQ is implemented here (config marks it as not implemented).
-    if (d.message.find("CurveZMQ") != std::string::npos) continue;
-    log->warn("{}", d.to_string());
-  }
+  for (const auto& d : o.not_implemented) log->warn("{}", d.to_string());
 
   // Output capture and IOPub exist before Python so its hooks can point at
   // them; both start working only after registration.
@@ -135,7 +131,6 @@ int Engine::run() {
   std::unique_ptr<SshTunnel> tunnel;
   if (!ssh_server.empty() || !o.sshkey.empty()) {
     if (ssh_server.empty()) ssh_server = split_tcp_url(endpoints.registration).first;
-    tunnel = std::make_unique<SshTunnel>(ssh_server, o.sshkey, log);
     std::vector<std::string*> urls{&endpoints.registration, &endpoints.control, &endpoints.mux,
                                    &endpoints.task, &endpoints.iopub, &endpoints.hb_ping,
                                    &endpoints.hb_pong};
@@ -143,8 +138,13 @@ int Engine::run() {
     std::vector<std::string> remote;
     for (auto* u : urls) remote.push_back(*u);
     log->info("Tunneling connections to the controller via {}", ssh_server);
-    std::vector<std::string> local = tunnel->open(remote);
-    for (std::size_t i = 0; i < urls.size(); ++i) *urls[i] = local[i];
+    try {
+      tunnel = std::make_unique<SshTunnel>(ssh_server, o.sshkey, remote, log);
+    } catch (const Error& e) {
+      log->critical("Cannot reach the controller through ssh: {}", e.what());
+      return kExitSshFailed;
+    }
+    for (std::size_t i = 0; i < urls.size(); ++i) *urls[i] = tunnel->local_urls()[i];
   }
   const CurveKeys curve = resolve_curve_keys(info.curve_serverkey, o.curve_serverkey,
                                              o.curve_publickey, o.curve_secretkey);

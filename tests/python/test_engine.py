@@ -567,10 +567,10 @@ def test_version_and_help(bin_path):
 # -------------------------------------------------------------- ssh, mpi --
 
 @pytest.fixture
-def sshd(tmp_path):
-    """A real OpenSSH server on loopback with throwaway keys, and an `ssh`
-    first on PATH that trusts it (the engine runs the OpenSSH client, as the
-    Python engine does through zmq.ssh.tunnel)."""
+def sshd(tmp_path, monkeypatch):
+    """A real OpenSSH server on loopback with throwaway keys. HOME points at
+    the test's directory, so the engine's ~/.ssh (known_hosts, which it
+    learns on first contact as `ssh` would after "yes") is the test's own."""
     import getpass
     import shutil
 
@@ -578,7 +578,7 @@ def sshd(tmp_path):
         pytest.skip("openssh-server is not installed")
     d = tmp_path / "ssh"
     d.mkdir()
-    for name in ("hostkey", "userkey"):
+    for name in ("hostkey", "userkey", "otherkey"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)],
                        check=True)
     (d / "authorized_keys").write_text((d / "userkey.pub").read_text())
@@ -591,21 +591,20 @@ def sshd(tmp_path):
         "LogLevel VERBOSE\n")
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation dir
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     log = open(d / "sshd.log", "wb")
     server = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
                               stdout=log, stderr=subprocess.STDOUT)
-    (d / "ssh_config").write_text("StrictHostKeyChecking no\nUserKnownHostsFile /dev/null\n"
-                                  "LogLevel ERROR\n")
-    bindir = d / "bin"
-    bindir.mkdir()
-    (bindir / "ssh").write_text(f'#!/bin/sh\nexec /usr/bin/ssh -F {d}/ssh_config "$@"\n')
-    (bindir / "ssh").chmod(0o755)
     try:
         wait_for(lambda: server.poll() is not None or _port_open(port), 10, "sshd")
         if server.poll() is not None:
             pytest.skip(f"sshd did not start: {(d / 'sshd.log').read_text()}")
-        yield {"server": f"{getpass.getuser()}@127.0.0.1:{port}", "key": str(d / "userkey"),
-               "path": str(bindir), "log": d / "sshd.log"}
+        yield {"server": f"{getpass.getuser()}@127.0.0.1:{port}", "port": port,
+               "key": str(d / "userkey"), "otherkey": str(d / "otherkey"),
+               "home": home, "log": d / "sshd.log"}
     finally:
         server.terminate()
         server.wait()
@@ -616,10 +615,12 @@ def _port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_ssh_tunnel(cluster, sshd, monkeypatch):
+def test_ssh_tunnel(cluster, sshd):
+    """The engine reaches the controller (Python's and ours) only through
+    the SSH server: its sockets are connected to its own forwarder, never
+    to the controller's ports."""
     import psutil
 
-    monkeypatch.setenv("PATH", sshd["path"] + os.pathsep + os.environ["PATH"])
     cluster.start_engines(1, extra=[f"--ssh={sshd['server']}", f"--sshkey={sshd['key']}"])
     rc = cluster.client(n_engines=1)
     try:
@@ -630,11 +631,95 @@ def test_ssh_tunnel(cluster, sshd, monkeypatch):
                                 if isinstance(v, int)}
         engine_peers = {c.raddr.port for c in psutil.Process(pid).connections() if c.raddr}
         assert engine_peers and not (engine_peers & controller_ports)
+        assert sshd["port"] in engine_peers  # one SSH connection carries them all
+        assert not psutil.Process(pid).children()  # no ssh client process
         assert "Tunneling connections to the controller" in engine_log(cluster)
+        # accept-new: the server's key was learnt in ~/.ssh/known_hosts.
+        known = (sshd["home"] / ".ssh" / "known_hosts").read_text()
+        assert f"[127.0.0.1]:{sshd['port']}" in known
         rc.shutdown(targets=[0], block=True)
         assert cluster.engines[0].wait(timeout=10) == 0
     finally:
         rc.close()
+
+
+def test_ssh_tunnel_from_connection_file_ssh_and_default_key(tmp_path, ipython_dir, bin_path, sshd,
+                                                             monkeypatch):
+    """No --ssh: the engine file's "ssh" field names the server and the key
+    is the default identity ~/.ssh/id_ed25519, as a user would have it."""
+    import shutil
+
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(os.path.abspath(__file__)))
+    shutil.copy(sshd["key"], sshd["home"] / ".ssh" / "id_ed25519")
+    (tmp_path / "profile_f").mkdir()
+    c = LocalCluster([bin_path("ipcontroller")], tmp_path / "profile_f",
+                     engine_cmd=[bin_path("ipengine")],
+                     controller_args=[f"--enginessh={sshd['server']}"])
+    try:
+        c.start_controller()
+        with open(c.engine_file) as f:
+            assert json.load(f)["ssh"] == sshd["server"]
+        c.start_engines(1)
+        rc = c.client(n_engines=1)
+        try:
+            assert rc[0].apply_sync(lambda: 5) == 5
+        finally:
+            rc.close()
+        assert "Tunneling connections to the controller via " + sshd["server"] in engine_log(c)
+    finally:
+        c.close()
+
+
+def _conn_file(tmp_path, ssh=""):
+    conn = {"interface": "tcp://127.0.0.1", "registration": free_port(), "control": 1,
+            "mux": 1, "task": 1, "iopub": 1, "hb_ping": 1, "hb_pong": 1, "broadcast": [1, 2],
+            "key": "k", "location": "", "pack": "json", "unpack": "json",
+            "signature_scheme": "hmac-sha256", "ssh": ssh, "curve_serverkey": None}
+    f = tmp_path / "engine.json"
+    f.write_text(json.dumps(conn))
+    return f
+
+
+@pytest.mark.parametrize("case", ["bad key", "refused", "host key changed"])
+def test_ssh_tunnel_failure_is_a_clear_error(tmp_path, ipython_dir, bin_path, sshd, case):
+    """A bad key, an SSH server that is not there, or a changed host key:
+    the engine says which server and why, exits 1 at once (no hang, no
+    registration attempt), and leaves no process behind."""
+    import psutil
+
+    server, key, reason = sshd["server"], sshd["key"], ""
+    if case == "bad key":
+        key, reason = sshd["otherkey"], "authentication failed"
+    elif case == "refused":
+        server = f"{server.split(':')[0]}:{free_port()}"
+        reason = "connection refused"
+    else:
+        other = open(sshd["otherkey"] + ".pub").read()
+        (sshd["home"] / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{sshd['port']} {other}")
+        reason = "host key mismatch"
+    f = _conn_file(tmp_path)
+    (tmp_path / "p").mkdir()
+    args = [bin_path("ipengine"), f"--file={f}", f"--profile-dir={tmp_path / 'p'}", "--timeout=30"]
+    if case == "refused":  # from the profile's config file this time
+        (tmp_path / "p" / "ipengine_config.py").write_text(
+            f"c.IPEngine.sshserver = {server!r}\nc.IPEngine.sshkey = {key!r}\n")
+    else:
+        args += [f"--ssh={server}", f"--sshkey={key}"]
+    t0 = time.monotonic()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    children = []
+    try:
+        children = psutil.Process(p.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        pass
+    out, _ = p.communicate(timeout=30)
+    out = out.decode("utf8", "replace")
+    assert p.returncode == 1, out
+    assert time.monotonic() - t0 < 20
+    assert "Cannot reach the controller through ssh" in out
+    assert server.split("@")[1] in out and reason in out, out
+    assert "Registering with controller" not in out
+    assert not [c for c in children if c.is_running()]
 
 
 def test_mpi_engines_request_their_rank(cluster, bin_path, tmp_path):

@@ -12,6 +12,9 @@ namespace ipp::engine {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNoConnectionFile = 1;
 inline constexpr int kExitRegistrationFailed = 255;
+// The SSH tunnel to the controller could not be set up (the Python engine
+// dies with a traceback, status 1, when its ssh tunnel fails).
+inline constexpr int kExitSshFailed = 1;
 
 // One engine process, from the connection file to exit (engine.md sections
 // 1-3): embedded Python, connection info, registration, sockets, output
