@@ -37,7 +37,10 @@ SshTunnel::SshTunnel(const std::string& server, const std::string& keyfile,
   options.destination = ssh::Destination::parse(server);
   options.identity_file = keyfile;
   options.host_key_policy = ssh::host_key_policy_from_environment();
-  forwarder_ = std::make_unique<ssh::PortForwarder>(std::move(options), std::move(targets), log);
+  // No logger of its own: the forwarder thread logs through the default
+  // logger of the moment, which the engine points at the real stderr once
+  // it captures fd 2 (else tunnel messages would become IOPub output).
+  forwarder_ = std::make_unique<ssh::PortForwarder>(std::move(options), std::move(targets), nullptr);
   for (std::size_t i = 0; i < urls.size(); ++i) {
     const int port = forwarder_->local_ports()[i];
     log->debug("Tunneling connection to {} via {} (127.0.0.1:{})", urls[i], forwarder_->peer(), port);

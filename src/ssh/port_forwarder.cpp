@@ -21,6 +21,7 @@
 #include <libssh/libssh.h>
 
 #include "ipp/util/error.hpp"
+#include "ipp/util/rate_limited_log.hpp"
 
 namespace ipp::ssh {
 namespace {
@@ -69,7 +70,14 @@ struct Connection {
 struct PortForwarder::Impl {
   SessionOptions options;
   std::vector<ForwardTarget> targets;
-  std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<spdlog::logger> log;  // null: spdlog's default logger at each call
+  // A peer that keeps reconnecting to a port nobody listens on (ZeroMQ
+  // retries every 100 ms) must not flood the log.
+  util::RateLimitedLog limited;
+
+  explicit Impl(std::shared_ptr<spdlog::logger> l) : log(std::move(l)), limited(log, 3, std::chrono::seconds(30)) {}
+
+  std::shared_ptr<spdlog::logger> logger() const { return log ? log : spdlog::default_logger(); }
 
   std::unique_ptr<Session> session;  // null while disconnected
   ssh_event event = nullptr;
@@ -131,7 +139,7 @@ struct PortForwarder::Impl {
   }
 
   void lost(const std::string& why) {
-    log->error("ssh tunnel through {}: connection lost ({}); will reconnect on the next connection",
+    logger()->error("ssh tunnel through {}: connection lost ({}); will reconnect on the next connection",
                peer, why);
     detach();
   }
@@ -141,10 +149,10 @@ struct PortForwarder::Impl {
     last_connect_attempt = Clock::now();
     try {
       attach(std::make_unique<Session>(options));
-      log->info("ssh tunnel through {}: reconnected", peer);
+      logger()->info("ssh tunnel through {}: reconnected", peer);
       return true;
     } catch (const std::exception& e) {
-      log->error("ssh tunnel: cannot reconnect: {}", e.what());
+      logger()->error("ssh tunnel: cannot reconnect: {}", e.what());
       return false;
     }
   }
@@ -164,12 +172,12 @@ struct PortForwarder::Impl {
       c.target = target;
       c.channel = ::ssh_channel_new(session->native());
       if (c.channel == nullptr) {
-        log->error("ssh tunnel through {}: cannot create a channel: {}", peer, session->last_error());
+        logger()->error("ssh tunnel through {}: cannot create a channel: {}", peer, session->last_error());
         ::close(fd);
         continue;
       }
       connections.push_back(std::move(c));
-      log->debug("ssh tunnel: new connection to {}:{}", targets[target].host, targets[target].port);
+      logger()->debug("ssh tunnel: new connection to {}:{}", targets[target].host, targets[target].port);
     }
   }
 
@@ -182,8 +190,8 @@ struct PortForwarder::Impl {
       int rc = ::ssh_channel_open_forward(ch, t.host.c_str(), t.port, "127.0.0.1", ports[c.target]);
       if (rc == SSH_AGAIN) return;
       if (rc != SSH_OK) {
-        log->warn("ssh tunnel through {}: the server cannot connect to {}:{}: {}", peer, t.host, t.port,
-                  session->last_error());
+        limited.warn("ssh_forward_refused", "ssh tunnel through {}: the server cannot connect to {}:{}: {}", peer,
+                     t.host, t.port, session->last_error());
         close_connection(c);
         return;
       }
@@ -280,7 +288,7 @@ struct PortForwarder::Impl {
       int timeout = busy ? 0 : (opening ? 5 : 1000);
       int rc = ::poll(fds.data(), fds.size(), timeout);
       if (rc < 0 && errno != EINTR) {
-        log->error("ssh tunnel: poll: {}", std::strerror(errno));
+        logger()->error("ssh tunnel: poll: {}", std::strerror(errno));
         break;
       }
       if (stopping.load()) break;
@@ -314,11 +322,10 @@ struct PortForwarder::Impl {
 
 PortForwarder::PortForwarder(SessionOptions options, std::vector<ForwardTarget> targets,
                              std::shared_ptr<spdlog::logger> log)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>(std::move(log))) {
   Impl& d = *impl_;
   d.options = std::move(options);
   d.targets = std::move(targets);
-  d.log = std::move(log);
   d.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (d.wake_fd < 0) throw Error(std::string("eventfd: ") + std::strerror(errno));
   for (std::size_t i = 0; i < d.targets.size(); ++i) {
@@ -331,7 +338,7 @@ PortForwarder::PortForwarder(SessionOptions options, std::vector<ForwardTarget> 
   d.peer = session->peer();
   d.attach(std::move(session));
   for (std::size_t i = 0; i < d.targets.size(); ++i) {
-    d.log->debug("ssh tunnel: 127.0.0.1:{} -> {}:{} via {}", d.ports[i], d.targets[i].host,
+    d.logger()->debug("ssh tunnel: 127.0.0.1:{} -> {}:{} via {}", d.ports[i], d.targets[i].host,
                  d.targets[i].port, d.peer);
   }
   d.thread = std::thread([&d] { d.run(); });

@@ -21,9 +21,18 @@ const char* failure_name(SshFailure failure) {
   return "error";
 }
 
+namespace {
+
+std::string message(SshFailure failure, const std::string& peer, const std::string& detail) {
+  std::string m = "ssh ";
+  m.append(peer).append(": ").append(failure_name(failure));
+  if (!detail.empty()) m.append(": ").append(detail);
+  return m;
+}
+
+}  // namespace
+
 SshError::SshError(SshFailure failure, std::string peer, const std::string& detail)
-    : Error("ssh " + peer + ": " + failure_name(failure) + (detail.empty() ? "" : ": " + detail)),
-      failure_(failure),
-      peer_(std::move(peer)) {}
+    : Error(message(failure, peer, detail)), failure_(failure), peer_(std::move(peer)) {}
 
 }  // namespace ipp::ssh

@@ -31,7 +31,9 @@ struct ForwardTarget {
 class PortForwarder {
  public:
   // Connects (throws SshError) and binds the local ports (throws
-  // ipp::Error), then starts the pump thread.
+  // ipp::Error), then starts the pump thread. A null `log` means spdlog's
+  // default logger at the time of each message (the engine replaces it
+  // once it captures its stderr).
   PortForwarder(SessionOptions options, std::vector<ForwardTarget> targets,
                 std::shared_ptr<spdlog::logger> log);
   // stop().
