@@ -127,8 +127,10 @@ void Session::configure() {
   set(SSH_OPTIONS_HOST, d.host.c_str(), "the host name");
   // ~/.ssh/config, then /etc/ssh/ssh_config: first value wins, as in
   // OpenSSH. Our explicit values are set afterwards so they win over both.
-  if (::ssh_options_parse_config(session_, nullptr) != 0) {
-    throw SshError(SshFailure::Protocol, peer_, "cannot read " + ssh_dir + "/config: " + last_error());
+  const char* config = options_.config_file.empty() ? nullptr : options_.config_file.c_str();
+  if (::ssh_options_parse_config(session_, config) != 0) {
+    throw SshError(SshFailure::Protocol, peer_,
+                   "cannot read " + (config ? options_.config_file : ssh_dir + "/config") + ": " + last_error());
   }
   if (!d.user.empty()) set(SSH_OPTIONS_USER, d.user.c_str(), "the user name");
   if (d.port != 0) set(SSH_OPTIONS_PORT, &d.port, "the port");

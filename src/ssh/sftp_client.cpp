@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <vector>
 
 #include <libssh/libssh.h>
@@ -94,21 +97,27 @@ void SftpClient::make_directories(const std::string& remote) {
 
 void SftpClient::put(const std::filesystem::path& local, const std::string& remote) {
   const std::string path = remote_path(remote);
+  // Read it all first: on a shared file system the remote file can be the
+  // local file itself, and opening it for writing truncates it (the reason
+  // `scp f localhost:f` empties f).
   std::ifstream in(local, std::ios::binary);
   if (!in) {
     throw SshError(SshFailure::Transfer, session_.peer(), "cannot read local file " + local.string());
   }
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   struct stat st {};
   mode_t mode = ::stat(local.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0600;
+  if (read_if_size(path, content.size()) == content) {
+    ::sftp_chmod(sftp_, path.c_str(), mode);
+    return;  // already there (shared file system, or sent before)
+  }
   make_directories(parent_of(path));
   sftp_file file = ::sftp_open(sftp_, path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
   if (file == nullptr) fail("cannot create", path);
-  std::vector<char> buf(kChunk);
   bool ok = true;
-  while (ok && in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    std::streamsize n = in.gcount();
-    if (n > 0 && ::sftp_write(file, buf.data(), static_cast<std::size_t>(n)) != n) ok = false;
+  for (std::size_t off = 0; ok && off < content.size(); off += kChunk) {
+    std::size_t n = std::min(kChunk, content.size() - off);
+    if (::sftp_write(file, content.data() + off, n) != static_cast<ssize_t>(n)) ok = false;
   }
   if (::sftp_close(file) != SSH_NO_ERROR) ok = false;
   if (!ok) fail("cannot write", path);
@@ -116,17 +125,36 @@ void SftpClient::put(const std::filesystem::path& local, const std::string& remo
   ::sftp_chmod(sftp_, path.c_str(), mode);
 }
 
+std::optional<std::string> SftpClient::read_if_size(const std::string& path, std::size_t size) {
+  sftp_attributes a = ::sftp_stat(sftp_, path.c_str());
+  if (a == nullptr) return std::nullopt;
+  bool same_size = a->size == size && a->type == SSH_FILEXFER_TYPE_REGULAR;
+  ::sftp_attributes_free(a);
+  if (!same_size) return std::nullopt;
+  sftp_file file = ::sftp_open(sftp_, path.c_str(), O_RDONLY, 0);
+  if (file == nullptr) return std::nullopt;
+  std::string out;
+  std::vector<char> buf(kChunk);
+  for (;;) {
+    ssize_t n = ::sftp_read(file, buf.data(), buf.size());
+    if (n < 0) {
+      ::sftp_close(file);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  ::sftp_close(file);
+  return out;
+}
+
 void SftpClient::get(const std::string& remote, const std::filesystem::path& local) {
   const std::string path = remote_path(remote);
   sftp_file file = ::sftp_open(sftp_, path.c_str(), O_RDONLY, 0);
   if (file == nullptr) fail("cannot open", path);
-  std::error_code ec;
-  if (local.has_parent_path()) std::filesystem::create_directories(local.parent_path(), ec);
-  std::ofstream out(local, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    ::sftp_close(file);
-    throw SshError(SshFailure::Transfer, session_.peer(), "cannot write local file " + local.string());
-  }
+  // All of it first, for the same reason as in put(): on a shared file
+  // system `local` may be the remote file itself.
+  std::string content;
   std::vector<char> buf(kChunk);
   for (;;) {
     ssize_t n = ::sftp_read(file, buf.data(), buf.size());
@@ -135,13 +163,21 @@ void SftpClient::get(const std::string& remote, const std::filesystem::path& loc
       fail("cannot read", path);
     }
     if (n == 0) break;
-    out.write(buf.data(), n);
+    content.append(buf.data(), static_cast<std::size_t>(n));
   }
   ::sftp_close(file);
-  if (!out.flush()) {
-    throw SshError(SshFailure::Transfer, session_.peer(), "cannot write local file " + local.string());
+  std::error_code ec;
+  if (local.has_parent_path()) std::filesystem::create_directories(local.parent_path(), ec);
+  std::ifstream existing(local, std::ios::binary);
+  bool same = existing && std::string((std::istreambuf_iterator<char>(existing)), std::istreambuf_iterator<char>()) ==
+                              content;
+  existing.close();
+  if (!same) {
+    std::ofstream out(local, std::ios::binary | std::ios::trunc);
+    if (!out || !out.write(content.data(), static_cast<std::streamsize>(content.size())) || !out.flush()) {
+      throw SshError(SshFailure::Transfer, session_.peer(), "cannot write local file " + local.string());
+    }
   }
-  out.close();
   // Keep the remote permission bits (a fetched connection file stays 0600).
   if (sftp_attributes a = ::sftp_stat(sftp_, path.c_str()); a != nullptr) {
     ::chmod(local.c_str(), a->permissions & 0777);

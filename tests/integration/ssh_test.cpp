@@ -206,6 +206,23 @@ TEST_F(SshTest, SftpPutCreatesParentsKeepsModeAndGetCopiesBack) {
   EXPECT_THAT(e.what(), HasSubstr("nope"));
 }
 
+TEST_F(SshTest, SftpPutOntoItselfKeepsTheFile) {
+  // A shared file system: the remote path is the local file.
+  Session s(options());
+  SftpClient sftp(s);
+  fs::path f = dir_ / "ipcontroller-engine.json";
+  std::ofstream(f) << "{\"key\": \"k\"}";
+  sftp.put(f, f.string());
+  EXPECT_EQ(slurp(f), "{\"key\": \"k\"}");
+  sftp.get(f.string(), f);
+  EXPECT_EQ(slurp(f), "{\"key\": \"k\"}");
+  // A different file of the same size is replaced.
+  fs::path g = dir_ / "other.json";
+  std::ofstream(g) << "{\"key\": \"x\"}";
+  sftp.put(f, g.string());
+  EXPECT_EQ(slurp(g), "{\"key\": \"k\"}");
+}
+
 TEST_F(SshTest, SftpRelativePathsAreInTheStartDirectory) {
   // The fixture's sshd starts SFTP in home_ (a normal sshd: the user's home).
   Session s(options());

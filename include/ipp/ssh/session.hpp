@@ -41,6 +41,9 @@ struct SessionOptions {
   bool use_default_identities = true;  // ~/.ssh/id_*, IdentityFile from ~/.ssh/config
   HostKeyPolicy host_key_policy = HostKeyPolicy::AcceptNew;
   std::string known_hosts_file;  // "" = UserKnownHostsFile from the config, else ~/.ssh/known_hosts
+  // `ssh -F`: read only this file instead of ~/.ssh/config and
+  // /etc/ssh/ssh_config; "" = those two.
+  std::string config_file;
   // Bounds the TCP connect, and then every blocking libssh step
   // (handshake, authentication, channel requests).
   std::chrono::milliseconds timeout{15000};

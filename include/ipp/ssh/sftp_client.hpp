@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 // libssh's SFTP handle, declared here so that only src/ssh includes libssh.
@@ -28,7 +29,8 @@ class SftpClient {
 
   // Copies a local file to `remote`, creating missing parent directories
   // (mkdir -p). The remote file gets the local permission bits, so a
-  // connection file stays private (0600).
+  // connection file stays private (0600). A remote file with the same
+  // content is left alone (shared file systems: it may be the local file).
   void put(const std::filesystem::path& local, const std::string& remote);
   // Copies `remote` to a local file, creating missing local parents.
   void get(const std::string& remote, const std::filesystem::path& local);
@@ -41,6 +43,8 @@ class SftpClient {
 
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& path);
+  // The content of a remote regular file of exactly `size` bytes, else nullopt.
+  std::optional<std::string> read_if_size(const std::string& path, std::size_t size);
 
   Session& session_;
   sftp_session_struct* sftp_ = nullptr;
