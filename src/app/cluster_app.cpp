@@ -61,6 +61,9 @@ int run(const config::LoadedConfig& loaded) {
 }  // namespace
 
 int run_cluster(int argc, char** argv) {
+  // Until the options are known, log to stderr as the Python app does
+  // (config errors included), never to stdout, which `list -o json` owns.
+  util::setup_logging({std::string(util::kClusterLoggerName), spdlog::level::info, std::nullopt});
   if (argc >= 2 && std::strcmp(argv[1], "profile") == 0) {
     return cluster_profile(std::vector<std::string>(argv + 2, argv + argc));
   }

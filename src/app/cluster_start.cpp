@@ -152,22 +152,36 @@ struct Watch {
     return signal;
   }
 
-  bool stopped_elsewhere() const {
-    // `ipcluster stop` (ours or Python's) stopped the processes and removed
-    // the cluster file.
-    return !fs::exists(cluster.cluster_file());
+  // Whether the cluster file still records what this process runs: `ipcluster
+  // stop` (ours or Python's) removes it from the file (or the file) while
+  // stopping the processes; this process only drops its entries after it
+  // has seen them stop.
+  bool recorded_in_file() const {
+    std::ifstream in(cluster.cluster_file());
+    if (!in) return false;
+    try {
+      nlohmann::json d = nlohmann::json::parse(in);
+      if (!engines_only) return d.contains("controller");
+      const auto& sets = d.at("engines").at("sets");
+      for (const auto& [id, set] : cluster.engine_sets()) {
+        if (sets.contains(id)) return true;
+      }
+      return false;
+    } catch (const std::exception&) {
+      return true;  // being rewritten: not a sign of a stop
+    }
   }
 
   // Polls the launchers; reports ended processes.
   std::optional<Outcome> check_launchers() {
+    const bool recorded = recorded_in_file();
     cluster.poll();
+    const bool controller_stopped = cluster.controller() && !cluster.controller()->running();
+    const bool engines_stopped = !cluster.engine_sets().empty() && !any_engine_set_running(cluster);
+    if ((controller_stopped || engines_stopped) && !recorded) return Outcome::StoppedElsewhere;
     exits.report(cluster, spdlog::level::warn);
-    if (cluster.controller() && !cluster.controller()->running()) {
-      return stopped_elsewhere() ? Outcome::StoppedElsewhere : Outcome::ControllerFailed;
-    }
-    if (!cluster.engine_sets().empty() && !any_engine_set_running(cluster)) {
-      return stopped_elsewhere() ? Outcome::StoppedElsewhere : Outcome::EnginesFailed;
-    }
+    if (controller_stopped) return Outcome::ControllerFailed;
+    if (engines_stopped) return Outcome::EnginesFailed;
     return std::nullopt;
   }
 
@@ -289,7 +303,7 @@ int finish_foreground(Outcome outcome, Watch& w) {
       stop();
       return 0;
     case Outcome::StoppedElsewhere:
-      spdlog::info("The cluster was stopped (cluster file {} removed)", w.cluster.cluster_file().string());
+      spdlog::info("The cluster was stopped by `ipcluster stop` ({})", w.cluster.cluster_file().string());
       stop();
       return 0;
     default:

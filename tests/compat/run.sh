@@ -3,6 +3,7 @@
 # controller and/or engine swapped for ours.
 #   tests/compat/run.sh CONTROLLER ENGINE [pytest args or modules...]
 #   CONTROLLER, ENGINE: "ours" or "python"
+# IPP_COMPAT_IPCLUSTER=ours also swaps the ipcluster command (test_apps.py).
 # Modules default to the compatibility set of the controller issue.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +11,10 @@ build=${IPP_BUILD_DIR:-$here/../../build}
 build=$(cd "$build" && pwd)
 controller=$1; engine=$2; shift 2
 unset IPP_COMPAT_CONTROLLER IPP_COMPAT_ENGINE
+case "${IPP_COMPAT_IPCLUSTER:-}" in
+  ours) export IPP_COMPAT_IPCLUSTER="$build/ipcluster" ;;
+  *) unset IPP_COMPAT_IPCLUSTER ;;
+esac
 [ "$controller" = ours ] && export IPP_COMPAT_CONTROLLER="$build/ipcontroller"
 [ "$engine" = ours ] && export IPP_COMPAT_ENGINE="$build/ipengine"
 tests=/usr/lib/python3/dist-packages/ipyparallel/tests
