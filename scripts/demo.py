@@ -1,19 +1,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The main job: a real cluster doing real work.
 
-Starts our ipcontroller and N engines in a fresh profile on loopback, drives
-them from the unmodified Python client (Debian's ipyparallel), prints the
-results, and shuts everything down. Engines are ours when the build has
-them (the default), or Debian's Python ipengine with IPP_DEMO_ENGINE=python.
+`ipcluster start --daemonize` starts our ipcontroller and N of our engines
+in a fresh profile on loopback and returns once they have registered; the
+unmodified Python client (Debian's ipyparallel) finds the cluster through
+its cluster file, runs real work, and `ipcluster stop` stops everything.
+IPP_DEMO_ENGINE=python runs Debian's Python ipengine instead of ours.
 """
 import os
 import subprocess
 import sys
 import tempfile
 import time
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
-from cluster_fixtures import LocalCluster  # noqa: E402
 
 import ipyparallel as ipp  # noqa: E402
 
@@ -27,23 +25,38 @@ def estimate_pi(n):
     return inside
 
 
+def running(pid):
+    """Alive and not a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def ipcluster(build, *args):
+    args = [*args, "--profile=demo"]
+    print("$ ipcluster " + " ".join(args), flush=True)
+    return subprocess.run([os.path.join(build, "ipcluster"), *args], timeout=300).returncode
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     n_engines = int(os.environ.get("IPP_DEMO_ENGINES", "4"))
-    engine_cmd = None
-    ours = os.path.join(build, "ipengine")
-    if os.environ.get("IPP_DEMO_ENGINE", "ours") == "ours" and os.path.exists(ours):
-        engine_cmd = [ours]
-    print("engines: " + (ours if engine_cmd else "Debian's Python ipengine"))
+    start = ["start", f"-n={n_engines}", "--daemonize"]
+    if os.environ.get("IPP_DEMO_ENGINE", "ours") == "python":
+        start.append("--LocalEngineSetLauncher.engine_cmd=['/usr/bin/python3', '-m', 'ipyparallel.engine']")
     with tempfile.TemporaryDirectory(prefix="ipp-demo-") as tmp:
-        profile = os.path.join(tmp, "profile_demo")
-        cluster = LocalCluster([os.path.join(build, "ipcontroller")], profile, engine_cmd=engine_cmd)
+        os.environ["IPYTHONDIR"] = tmp
+        t0 = time.monotonic()
+        if ipcluster(build, *start) != 0:
+            return 1
+        pids, ok = [], False
         try:
-            t0 = time.monotonic()
-            cluster.start_controller()
-            print(f"controller up: {cluster.client_file}")
-            cluster.start_engines(n_engines)
-            rc = cluster.client(n_engines=n_engines, timeout=60)
+            cluster = ipp.Cluster.from_file(profile="demo")
+            print(f"cluster file: {cluster.cluster_file}")
+            rc = cluster.connect_client_sync()
+            rc.wait_for_engines(n_engines, timeout=60)
             print(f"{len(rc.ids)} engines ready after {time.monotonic() - t0:.1f}s: ids {rc.ids}")
 
             dv = rc[:]
@@ -75,14 +88,13 @@ def main():
             status = rc.queue_status()
             done = sum(v["completed"] for k, v in status.items() if k != "unassigned")
             print(f"queue_status: {done} tasks completed, {status['unassigned']} unassigned")
-            rc.shutdown(targets="all", hub=True, block=True)
             rc.close()
-            cluster.controller.wait(timeout=15)
-            print(f"controller exited with status {cluster.controller.returncode}")
             ok = abs(pi - 3.14159) < 0.01 and total == sum(x * x for x in range(1000))
-            return 0 if ok and cluster.controller.returncode == 0 else 1
         finally:
-            cluster.close()
+            stopped = ipcluster(build, "stop") == 0
+        left = [p for p in pids if running(p)]
+        print("stopped: no engine process left" if not left else f"engine processes left: {left}")
+        return 0 if ok and stopped and not left else 1
 
 
 if __name__ == "__main__":

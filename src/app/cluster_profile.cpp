@@ -74,13 +74,17 @@ ProfileArgs parse(const std::vector<std::string>& args) {
   return p;
 }
 
-int create(const ProfileArgs& p) {
+config::ProfileDir resolve(const ProfileArgs& p, bool create) {
   config::ProfileRequest request;
   request.ipython_dir = p.ipython_dir;
   request.profile = p.name;
   request.profile_dir = p.profile_dir;
-  request.auto_create = true;
-  config::ProfileDir dir = config::resolve_profile_dir(request);
+  request.auto_create = create;
+  return config::resolve_profile_dir(request);
+}
+
+int create(const ProfileArgs& p) {
+  config::ProfileDir dir = resolve(p, true);
   for (const auto& f : profile_files()) {
     fs::path path = dir.location / f.name;
     if (fs::exists(path) && !p.reset) {
@@ -96,12 +100,7 @@ int create(const ProfileArgs& p) {
 }
 
 int locate(const ProfileArgs& p) {
-  config::ProfileRequest request;
-  request.ipython_dir = p.ipython_dir;
-  request.profile = p.name;
-  request.profile_dir = p.profile_dir;
-  request.auto_create = false;
-  std::cout << config::resolve_profile_dir(request).location.string() << "\n";
+  std::cout << resolve(p, false).location.string() << "\n";
   return 0;
 }
 

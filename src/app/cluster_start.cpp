@@ -288,6 +288,19 @@ void clean_logs(const config::ProfileDir& profile) {
   }
 }
 
+// Starts one engine set; false (logged) if that failed.
+bool start_engine_set(Cluster& c, const config::ClusterOptions& options) {
+  try {
+    std::string id = c.start_engines(options.n);
+    spdlog::info("Engine set {} started: {} engines ({})", id, c.engines_expected(),
+                 options.engine_launcher_class.class_name);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::critical("Engine start failed ({}): {}", options.engine_launcher_class.class_name, e.what());
+    return false;
+  }
+}
+
 int finish_foreground(Outcome outcome, Watch& w) {
   auto stop = [&w] {
     if (w.engines_only) {
@@ -438,14 +451,7 @@ int cluster_start(const config::LoadedConfig& loaded, const config::ClusterOptio
     }
   }
   const auto engines_started = Clock::now();
-  try {
-    std::string id = c.start_engines(options.n);
-    spdlog::info("Engine set {} started: {} engines ({})", id, c.engines_expected(),
-                 options.engine_launcher_class.class_name);
-  } catch (const std::exception& e) {
-    spdlog::critical("Cannot start the engines ({}): {}", options.engine_launcher_class.class_name, e.what());
-    return finish_foreground(Outcome::EnginesFailed, w);
-  }
+  if (!start_engine_set(c, options)) return finish_foreground(Outcome::EnginesFailed, w);
   int status = await_registration(w, options, c.engines_expected());
   if (status >= 0) return status;
   if (options.daemonize) {
@@ -486,12 +492,7 @@ int cluster_engines(const config::LoadedConfig& loaded, const config::ClusterOpt
   if (before) w.baseline = static_cast<int>(before->size());
   spdlog::info("Starting engines with [daemonize={}]", options.daemonize ? "True" : "False");
   const auto engines_started = Clock::now();
-  try {
-    std::string id = c.start_engines(options.n);
-    spdlog::info("Engine set {} started: {} engines ({})", id, c.engines_expected(),
-                 options.engine_launcher_class.class_name);
-  } catch (const std::exception& e) {
-    spdlog::critical("Engine start failed ({}): {}", options.engine_launcher_class.class_name, e.what());
+  if (!start_engine_set(c, options)) {
     c.stop();
     return 1;
   }

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "ipp/cluster/local_launcher.hpp"
+#include "ipp/cluster/mpi_launcher.hpp"
 #include "ipp/util/log.hpp"
 
 namespace ipp::cluster {
@@ -13,14 +15,12 @@ using config::LauncherRole;
 
 using LauncherFactory = std::unique_ptr<Launcher> (*)(LaunchContext context);
 
-// Factories, each defined in its launcher's own file.
-// (Add yours here and a row below; see launcher.hpp.)
-std::unique_ptr<Launcher> make_local_controller(LaunchContext context);
-std::unique_ptr<Launcher> make_local_engine_set(LaunchContext context);
-std::unique_ptr<Launcher> make_mpi_controller(LaunchContext context);
-std::unique_ptr<Launcher> make_mpi_engine_set(LaunchContext context);
-
 namespace {
+
+template <class T>
+std::unique_ptr<Launcher> make(LaunchContext context) {
+  return std::make_unique<T>(std::move(context));
+}
 
 struct Registration {
   LauncherKind kind;
@@ -28,13 +28,13 @@ struct Registration {
   LauncherFactory factory;
 };
 
-// One row per implemented launcher class.
+// One row per implemented launcher class (see launcher.hpp).
 const std::vector<Registration>& registrations() {
   static const std::vector<Registration> rows = {
-      {LauncherKind::Local, LauncherRole::Controller, make_local_controller},
-      {LauncherKind::Local, LauncherRole::EngineSet, make_local_engine_set},
-      {LauncherKind::MPI, LauncherRole::Controller, make_mpi_controller},
-      {LauncherKind::MPI, LauncherRole::EngineSet, make_mpi_engine_set},
+      {LauncherKind::Local, LauncherRole::Controller, make<LocalControllerLauncher>},
+      {LauncherKind::Local, LauncherRole::EngineSet, make<LocalEngineSetLauncher>},
+      {LauncherKind::MPI, LauncherRole::Controller, make<MPIControllerLauncher>},
+      {LauncherKind::MPI, LauncherRole::EngineSet, make<MPIEngineSetLauncher>},
   };
   return rows;
 }
@@ -46,7 +46,7 @@ LauncherFactory find_factory(const LauncherClass& launcher) {
   return nullptr;
 }
 
-std::unique_ptr<Launcher> make(LaunchContext context, LauncherRole role) {
+std::unique_ptr<Launcher> make_checked(LaunchContext context, LauncherRole role) {
   const LauncherClass& launcher = context.config.launcher;
   if (launcher.role != role) {
     throw Error(launcher.class_name + " is not " +
@@ -64,7 +64,7 @@ std::unique_ptr<Launcher> make(LaunchContext context, LauncherRole role) {
 }  // namespace
 
 std::unique_ptr<ControllerLauncher> make_controller_launcher(LaunchContext context) {
-  std::unique_ptr<Launcher> l = make(std::move(context), LauncherRole::Controller);
+  std::unique_ptr<Launcher> l = make_checked(std::move(context), LauncherRole::Controller);
   auto* controller = dynamic_cast<ControllerLauncher*>(l.get());
   if (controller == nullptr) throw Error(l->class_name() + ": factory made no ControllerLauncher");
   l.release();
@@ -72,7 +72,7 @@ std::unique_ptr<ControllerLauncher> make_controller_launcher(LaunchContext conte
 }
 
 std::unique_ptr<EngineSetLauncher> make_engine_set_launcher(LaunchContext context) {
-  std::unique_ptr<Launcher> l = make(std::move(context), LauncherRole::EngineSet);
+  std::unique_ptr<Launcher> l = make_checked(std::move(context), LauncherRole::EngineSet);
   auto* engines = dynamic_cast<EngineSetLauncher*>(l.get());
   if (engines == nullptr) throw Error(l->class_name() + ": factory made no EngineSetLauncher");
   l.release();

@@ -128,15 +128,4 @@ std::vector<ProcessExit> LocalEngineSetLauncher::exits() const {
   return out;
 }
 
-std::unique_ptr<Launcher> make_local_controller(LaunchContext context);
-std::unique_ptr<Launcher> make_local_engine_set(LaunchContext context);
-
-std::unique_ptr<Launcher> make_local_controller(LaunchContext context) {
-  return std::make_unique<LocalControllerLauncher>(std::move(context));
-}
-
-std::unique_ptr<Launcher> make_local_engine_set(LaunchContext context) {
-  return std::make_unique<LocalEngineSetLauncher>(std::move(context));
-}
-
 }  // namespace ipp::cluster

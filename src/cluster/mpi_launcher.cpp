@@ -34,8 +34,8 @@ bool mpi_uses_other_hosts(const config::LauncherConfig& config) {
 
 std::map<std::string, std::string> mpi_environment(const config::LauncherConfig& config) {
   std::map<std::string, std::string> env;
-  auto set_default = [&env](const char* name, const char* value) {
-    if (std::getenv(name) == nullptr) env[name] = value;
+  auto set_default = [&env](const std::string& name, const std::string& value) {
+    if (std::getenv(name.c_str()) == nullptr) env.emplace(name, value);
   };
   if (::geteuid() == 0) {
     set_default("OMPI_ALLOW_RUN_AS_ROOT", "1");
@@ -81,16 +81,5 @@ void MPIEngineSetLauncher::start() {
 }
 
 bool MPIEngineSetLauncher::remote() const { return mpi_uses_other_hosts(context_.config); }
-
-std::unique_ptr<Launcher> make_mpi_controller(LaunchContext context);
-std::unique_ptr<Launcher> make_mpi_engine_set(LaunchContext context);
-
-std::unique_ptr<Launcher> make_mpi_controller(LaunchContext context) {
-  return std::make_unique<MPIControllerLauncher>(std::move(context));
-}
-
-std::unique_ptr<Launcher> make_mpi_engine_set(LaunchContext context) {
-  return std::make_unique<MPIEngineSetLauncher>(std::move(context));
-}
 
 }  // namespace ipp::cluster

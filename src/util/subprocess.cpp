@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "ipp/util/error.hpp"
+#include "ipp/util/fd.hpp"
 
 extern char** environ;
 
@@ -72,32 +73,6 @@ bool is_zombie(pid_t pid) {
   size_t paren = text.rfind(')');
   return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
 }
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 [[noreturn]] void fail(const std::string& what, const char* call, int err) {
   throw Error(what + ": " + call + ": " + std::strerror(err));

@@ -10,16 +10,19 @@
 //     same class saves (connection-files.md section 7; call the base first),
 //     so that Python's `ipcluster list/stop` and Cluster.from_file() read
 //     clusters we started and we read theirs.
-//  2. Define a factory in that file, in namespace ipp::cluster:
-//       std::unique_ptr<Launcher> make_pbs_engine_set(LaunchContext context);
-//  3. Append one row {kind, role, factory} to kLaunchers in
-//     src/cluster/launcher_registry.cpp (and the declaration above it).
+//  2. Append one row {kind, role, make<YourLauncher>} to the table in
+//     src/cluster/launcher_registry.cpp (and include your header there).
 //     Every spelling of the class (entry-point name "pbs", 0.12 short name
 //     "PBS", "ipyparallel.cluster.launcher.PBSEngineSetLauncher", ...) then
 //     resolves to it through config::resolve_launcher_class.
 // Useful helpers: controller_command()/engine_command()/cluster_args() below,
-// util/subprocess.hpp (spawn, wait, terminate, run a command and capture
-// its output). Launchers never exit the process and never throw from stop().
+// local_process.hpp (SingleProcessLauncher: a launcher that is one local
+// process, e.g. mpiexec or a submit-and-wait command), util/subprocess.hpp
+// (spawn, wait, terminate, run a command and capture its output).
+// ipcluster counts engine registrations through the controller, so a set
+// whose engines are remote or batch jobs only needs n() (and hosts() for
+// "still waiting" messages). Launchers never exit the process and never
+// throw from stop().
 #pragma once
 
 #include <filesystem>
