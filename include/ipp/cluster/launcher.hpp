@@ -17,8 +17,8 @@
 //     resolves to it through config::resolve_launcher_class.
 // Useful helpers: controller_command()/engine_command()/cluster_args() below,
 // local_process.hpp (SingleProcessLauncher: a launcher that is one local
-// process, e.g. mpiexec or a submit-and-wait command), util/subprocess.hpp
-// (spawn, wait, terminate, run a command and capture its output).
+// process, e.g. mpiexec), util/subprocess.hpp (spawn, watch, stop),
+// util/captured_process.hpp (run a command and capture its output).
 // ipcluster counts engine registrations through the controller, so a set
 // whose engines are remote or batch jobs only needs n() (and hosts() for
 // "still waiting" messages). Launchers never exit the process and never

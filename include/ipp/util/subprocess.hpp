@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Starting, watching and stopping processes (launchers, submit commands).
+// Starting, watching and stopping long-running processes (launchers). A
+// short command whose output is needed: captured_process.hpp.
 #pragma once
 
 #include <sys/types.h>
@@ -61,21 +62,6 @@ bool stop_process(pid_t pid, std::chrono::milliseconds term_wait, std::chrono::m
 // left): returns the pids still alive.
 std::vector<pid_t> stop_processes(const std::vector<pid_t>& pids, std::chrono::milliseconds term_wait,
                                   std::chrono::milliseconds kill_wait);
-
-struct CommandResult {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;
-  bool timed_out = false;
-  std::string output;  // stdout and stderr interleaved
-};
-
-// Runs a command to completion (submit/delete commands, mpiexec --version),
-// feeding `input` to its stdin, capturing stdout+stderr; kills it after
-// `timeout`. Throws ipp::Error "<argv[0]>: <reason>" if it cannot be started.
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::string& input = "",
-                          const std::map<std::string, std::string>& environment = {},
-                          const std::filesystem::path& cwd = {});
 
 // The last `max_lines` lines of a text file ("" if unreadable), for showing
 // a failed process's log.
