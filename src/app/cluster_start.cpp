@@ -124,6 +124,7 @@ std::string describe_sets(const Cluster& c) {
       hosts += (hosts.empty() ? "" : ", ") + std::to_string(n) + (host.empty() ? " on this machine" : " on " + host);
     }
     out += "\n    engine set " + id + " (" + set->class_name() + "): " + hosts;
+    for (const auto& late : set->late_engines()) out += "\n      not registered yet: " + late;
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 
@@ -126,6 +127,19 @@ std::vector<ProcessExit> LocalEngineSetLauncher::exits() const {
     if (e.process.ended()) out.push_back(describe_exit("engine " + e.identifier, e.process, context_.config.output_limit));
   }
   return out;
+}
+
+std::vector<std::string> LocalEngineSetLauncher::late_engines() const {
+  std::vector<std::string> late;
+  for (const auto& e : engines_) {
+    if (e.process.ended()) continue;
+    std::ifstream log(e.process.output_file());
+    std::string line;
+    bool registered = false;
+    while (!registered && std::getline(log, line)) registered = line.find("Completed registration") != std::string::npos;
+    if (!registered) late.push_back("engine " + e.identifier + " (log: " + e.process.output_file().string() + ")");
+  }
+  return late;
 }
 
 }  // namespace ipp::cluster

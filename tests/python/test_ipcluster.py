@@ -224,12 +224,19 @@ def test_loopback_warning_for_engines_on_other_hosts(ipcluster):
     assert "engines will be started on other hosts" not in p.stderr
 
 
-def test_mpi_engines(ipcluster, profile_dir):
-    ipcluster("start", "-n", "2", "--engines=mpi", "--daemonize", "--cluster-id=mpi", *FAST, check=0)
-    d = read_cluster_file(profile_dir, "mpi")
-    assert d["engines"]["class"] == "mpi"
+def test_seed_001_mpi_profile(ipcluster, ipython_dir):
+    # Seed 001: a profile whose ipcluster_config.py selects the MPI launchers
+    # with the IPython 0.x names, then `ipcluster start -n 4 --profile=mpi`.
+    ipcluster("profile", "create", "--profile=mpi", check=0)
+    prof = str(ipython_dir / "profile_mpi")
+    with open(os.path.join(prof, "ipcluster_config.py"), "a") as f:
+        f.write("c.IPClusterEngines.engine_launcher_class = 'MPIEngineSetLauncher'\n"
+                "c.IPClusterStart.controller_launcher_class = 'MPIControllerLauncher'\n")
+    ipcluster("start", "-n", "2", "--profile=mpi", "--daemonize", *FAST, check=0)
+    d = read_cluster_file(prof)
+    assert d["controller"]["class"] == "mpi" and d["engines"]["class"] == "mpi"
     pids = launched_pids(d)
-    rc = ipp.Cluster.from_file(profile_dir=profile_dir, cluster_id="mpi").connect_client_sync()
+    rc = ipp.Cluster.from_file(profile_dir=prof).connect_client_sync()
     try:
         rc.wait_for_engines(2, timeout=30)
 
@@ -240,15 +247,23 @@ def test_mpi_engines(ipcluster, profile_dir):
         assert sorted(rc[:].apply_sync(rank)) == [(0, 2), (1, 2)]
     finally:
         rc.close()
-    ipcluster("stop", "--cluster-id=mpi", check=0)
+    assert "mpi              ''                               True          2 MPI" in \
+        run(PYTHON_IPCLUSTER + ["list"], check=0).stdout
+    ipcluster("stop", "--profile=mpi", check=0)
     assert_all_gone(pids)
 
 
-def test_work_dir_is_the_engines_cwd(ipcluster, tmp_path, profile_dir):
+def test_work_dir_ip_and_location(ipcluster, tmp_path, profile_dir):
     work = tmp_path / "work"
     work.mkdir()
-    ipcluster("start", "-n", "1", "--daemonize", f"--work-dir={work}", *FAST, check=0)
-    pids = launched_pids(read_cluster_file(profile_dir))
+    ipcluster("start", "-n", "1", "--daemonize", f"--work-dir={work}", "--ip=127.0.0.1", "--location=localhost",
+              *FAST, check=0)
+    d = read_cluster_file(profile_dir)
+    assert d["cluster"]["controller_ip"] == "127.0.0.1" and d["cluster"]["controller_location"] == "localhost"
+    with open(f"/proc/{d['controller']['state']['pid']}/cmdline", "rb") as f:
+        argv = f.read().split(b"\0")
+    assert b"--ip=127.0.0.1" in argv and b"--location=localhost" in argv and b"--cluster-id" in argv
+    pids = launched_pids(d)
     rc = ipp.Client(profile_dir=profile_dir)
     try:
         rc.wait_for_engines(1, timeout=30)
@@ -302,3 +317,44 @@ def test_no_subcommand_and_unknown_launcher(ipcluster):
     p = ipcluster("start", "--engines=nosuch")
     assert p.returncode == 1
     assert "nosuch" in p.stderr and "sshproxy" in p.stderr
+
+
+def test_daemonize_names_late_engines_after_engine_timeout(ipcluster, tmp_path, profile_dir):
+    slow = tmp_path / "slow_engine.sh"
+    slow.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow.chmod(0o755)
+    p = ipcluster("start", "-n", "2", "--daemonize", "--Cluster.engine_timeout=3",
+                  f"--LocalEngineSetLauncher.engine_cmd=['{slow}']", *FAST, check=0)
+    assert "Only 0 of 2 engines registered after 3 s" in p.stderr
+    assert "not registered yet: engine 1 (log: " + os.path.join(profile_dir, "log") in p.stderr
+    pids = launched_pids(read_cluster_file(profile_dir))
+    assert len(pids) == 3  # left running: they may still come
+    ipcluster("stop", check=0)
+    assert_all_gone(pids)
+
+
+def test_foreground_engines_stop_on_ctrl_c_and_leave_the_controller(ipcluster, tmp_path, profile_dir):
+    ipcluster("start", "-n", "1", "--daemonize", *FAST, check=0)
+    first = launched_pids(read_cluster_file(profile_dir))
+    log = open(tmp_path / "engines.log", "w+")
+    proc = subprocess.Popen([ipcluster.exe, "engines", "--n=1"], stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    ipcluster.started.append(proc.pid)
+    try:
+        deadline = time.monotonic() + 60
+        while "All 1 engines registered" not in open(log.name).read():
+            assert proc.poll() is None and time.monotonic() < deadline, open(log.name).read()
+            time.sleep(0.1)
+        d = read_cluster_file(profile_dir)
+        assert len(d["engines"]["sets"]) == 2
+        added = [p for p in launched_pids(d) if p not in first]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, open(log.name).read()
+        assert_all_gone(added)
+        d = read_cluster_file(profile_dir)
+        assert len(d["engines"]["sets"]) == 1 and "controller" in d
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    ipcluster("stop", check=0)
+    assert_all_gone(first)

@@ -179,6 +179,9 @@ class EngineSetLauncher : public Launcher {
   // Hosts the engines were started on, with how many each, for "late"
   // reports ({"": n} = this machine; batch: {"<job id>": n}).
   virtual std::vector<std::pair<std::string, int>> hosts() const { return {{"", n()}}; }
+  // Engines known to be still starting (running, not registered yet), for
+  // "still waiting for" messages; empty when the launcher cannot tell.
+  virtual std::vector<std::string> late_engines() const { return {}; }
 
   nlohmann::json to_dict() const override;  // adds "n"
   void from_dict(const nlohmann::json& state) override;

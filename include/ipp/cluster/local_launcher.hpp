@@ -33,6 +33,9 @@ class LocalEngineSetLauncher : public EngineSetLauncher {
   nlohmann::json to_dict() const override;
   void from_dict(const nlohmann::json& state) override;
   std::vector<ProcessExit> exits() const override;
+  // Running engines whose log has no "Completed registration" line yet
+  // (ours and Python's engines log it at INFO): "engine 3 (log: ...)".
+  std::vector<std::string> late_engines() const override;
 
  private:
   struct Engine {
