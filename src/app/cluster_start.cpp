@@ -452,9 +452,14 @@ int cluster_start(const config::LoadedConfig& loaded, const config::ClusterOptio
     }
   }
   const auto engines_started = Clock::now();
-  if (!start_engine_set(c, options)) return finish_foreground(Outcome::EnginesFailed, w);
-  int status = await_registration(w, options, c.engines_expected());
-  if (status >= 0) return status;
+  if (options.n == 0) {
+    // A controller alone; `ipcluster engines` adds engines later.
+    spdlog::info("No engines requested (-n 0): the controller runs alone");
+  } else {
+    if (!start_engine_set(c, options)) return finish_foreground(Outcome::EnginesFailed, w);
+    int status = await_registration(w, options, c.engines_expected());
+    if (status >= 0) return status;
+  }
   if (options.daemonize) {
     std::cerr << "Leaving cluster running: " << c.cluster_file().string() << std::endl;
     return 0;

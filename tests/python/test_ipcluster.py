@@ -358,3 +358,14 @@ def test_foreground_engines_stop_on_ctrl_c_and_leave_the_controller(ipcluster, t
             proc.kill()
     ipcluster("stop", check=0)
     assert_all_gone(first)
+
+
+def test_controller_alone_then_engines(ipcluster, profile_dir):
+    p = ipcluster("start", "-n", "0", "--daemonize", *FAST, check=0)
+    assert "controller runs alone" in p.stderr
+    assert read_cluster_file(profile_dir)["engines"]["sets"] == {}
+    ipcluster("engines", "-n", "1", "--daemonize", check=0)
+    pids = launched_pids(read_cluster_file(profile_dir))
+    assert len(pids) == 2
+    ipcluster("stop", check=0)
+    assert_all_gone(pids)
