@@ -369,3 +369,16 @@ def test_controller_alone_then_engines(ipcluster, profile_dir):
     assert len(pids) == 2
     ipcluster("stop", check=0)
     assert_all_gone(pids)
+
+
+def test_list_shows_clusters_of_launchers_this_build_lacks(ipcluster, ipython_dir):
+    # e.g. a Windows HPC cluster file: listed as written, with a warning.
+    sec = ipython_dir / "profile_hpc" / "security"
+    sec.mkdir(parents=True)
+    (sec / "cluster-w.json").write_text(json.dumps({
+        "cluster": {"cluster_id": "w", "profile_dir": str(sec.parent)},
+        "controller": {"class": "winhpc", "state": {}},
+        "engines": {"class": "winhpc", "sets": {"1": {"n": 3}}}}))
+    p = ipcluster("list", check=0)
+    assert p.stdout.splitlines()[1].split() == ["hpc", "w", "True", "3", "WindowsHPC"]
+    assert "not checked" in p.stderr
