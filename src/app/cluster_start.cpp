@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/cluster_commands.hpp"
+#include "app/cluster_watch.hpp"
 #include "ipp/cluster/controller_query.hpp"
 #include "ipp/cluster/remote_safety.hpp"
 #include "ipp/util/subprocess.hpp"
@@ -27,213 +28,6 @@ using std::chrono::seconds;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Blocks the signals ipcluster handles and takes them synchronously in its
-// loop (sigtimedwait), so that no handler runs in the middle of a launcher
-// call. Made before any thread (zmq's) starts so every thread inherits the
-// mask; launched processes get a clean mask (util::spawn_process).
-class Signals {
- public:
-  Signals() {
-    sigemptyset(&set_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set_, s);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~Signals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-  Signals(const Signals&) = delete;
-  Signals& operator=(const Signals&) = delete;
-
-  // The next signal within `timeout`, or 0.
-  int wait(milliseconds timeout) {
-    timespec ts{static_cast<time_t>(timeout.count() / 1000), static_cast<long>(timeout.count() % 1000) * 1000000L};
-    int s = sigtimedwait(&set_, nullptr, &ts);
-    return s > 0 ? s : 0;
-  }
-  // Sleeps up to `duration`, returning early with a stopping signal (0 if
-  // none). Relay signals are passed to `relay`.
-  template <typename Relay>
-  int sleep(milliseconds duration, Relay relay) {
-    const auto until = Clock::now() + duration;
-    for (;;) {
-      auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
-      if (left.count() <= 0) return 0;
-      int s = wait(left);
-      if (s == SIGUSR1 || s == SIGUSR2) {
-        relay(s);
-      } else if (s != 0) {
-        return s;
-      }
-    }
-  }
-
- private:
-  sigset_t set_;
-  sigset_t old_;
-};
-
-// One line per ended process with its log, once each.
-class ExitReporter {
- public:
-  void report(const Cluster& c, spdlog::level::level_enum level) {
-    auto one = [&](const std::string& who, const cluster::ProcessExit& e) {
-      std::string key = who + "/" + e.identifier;
-      if (!seen_.insert(key).second) return;
-      std::string where = e.host.empty() ? "" : " on " + e.host;
-      std::string msg = who + " " + e.identifier + where + " " + e.status;
-      if (!e.output_file.empty()) msg += "; its log: " + e.output_file.string();
-      if (!e.output_tail.empty()) msg += "\n  last lines:\n" + indent(e.output_tail);
-      spdlog::log(level, "{}", msg);
-    };
-    if (c.controller()) {
-      for (const auto& e : c.controller()->exits()) one("controller", e);
-    }
-    for (const auto& [id, set] : c.engine_sets()) {
-      for (const auto& e : set->exits()) one("engine set " + id + ":", e);
-    }
-  }
-
- private:
-  static std::string indent(const std::string& text) {
-    std::string out;
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      out += "    " + text.substr(start, end - start) + "\n";
-      start = end + 1;
-    }
-    if (!out.empty()) out.pop_back();
-    return out;
-  }
-  std::set<std::string> seen_;
-};
-
-bool any_engine_set_running(const Cluster& c) {
-  for (const auto& [id, set] : c.engine_sets()) {
-    if (set->running()) return true;
-  }
-  return false;
-}
-
-std::string describe_sets(const Cluster& c) {
-  std::string out;
-  for (const auto& [id, set] : c.engine_sets()) {
-    if (!set->running()) continue;
-    std::string hosts;
-    for (const auto& [host, n] : set->hosts()) {
-      hosts += (hosts.empty() ? "" : ", ") + std::to_string(n) + (host.empty() ? " on this machine" : " on " + host);
-    }
-    out += "\n    engine set " + id + " (" + set->class_name() + "): " + hosts;
-    for (const auto& late : set->late_engines()) out += "\n      not registered yet: " + late;
-  }
-  return out;
-}
-
-enum class Outcome { Ready, TimedOut, EnginesFailed, ControllerFailed, Signalled, StoppedElsewhere };
-
-struct Watch {
-  Cluster& cluster;
-  ControllerQuery& query;
-  Signals& signals;
-  ExitReporter exits;
-  const cluster::ClusterEnvironment& env;
-  bool engines_only = false;  // ipcluster engines: stop only our engine set
-  int baseline = 0;           // engines registered before ours started
-  int last_count = -1;
-  int signal = 0;             // the stopping signal received
-
-  void relay(int sig) {
-    spdlog::debug("Relaying signal {} to the engines", sig);
-    cluster.signal_engines(sig);
-  }
-
-  // Stopping signal, or 0 after about `interval`.
-  int pause(milliseconds interval) {
-    signal = signals.sleep(interval, [this](int s) { relay(s); });
-    return signal;
-  }
-
-  // Whether the cluster file still records what this process runs: `ipcluster
-  // stop` (ours or Python's) removes it from the file (or the file) while
-  // stopping the processes; this process only drops its entries after it
-  // has seen them stop.
-  bool recorded_in_file() const {
-    std::ifstream in(cluster.cluster_file());
-    if (!in) return false;
-    try {
-      nlohmann::json d = nlohmann::json::parse(in);
-      if (!engines_only) return d.contains("controller");
-      const auto& sets = d.at("engines").at("sets");
-      for (const auto& [id, set] : cluster.engine_sets()) {
-        if (sets.contains(id)) return true;
-      }
-      return false;
-    } catch (const std::exception&) {
-      return true;  // being rewritten: not a sign of a stop
-    }
-  }
-
-  // Polls the launchers; reports ended processes.
-  std::optional<Outcome> check_launchers() {
-    const bool recorded = recorded_in_file();
-    cluster.poll();
-    const bool controller_stopped = cluster.controller() && !cluster.controller()->running();
-    const bool engines_stopped = !cluster.engine_sets().empty() && !any_engine_set_running(cluster);
-    if ((controller_stopped || engines_stopped) && !recorded) return Outcome::StoppedElsewhere;
-    exits.report(cluster, spdlog::level::warn);
-    if (controller_stopped) return Outcome::ControllerFailed;
-    if (engines_stopped) return Outcome::EnginesFailed;
-    return std::nullopt;
-  }
-
-  // Registered engines (ours: minus the baseline), logging changes.
-  std::optional<int> registered(int target) {
-    auto engines = query.engines(milliseconds(1000));
-    if (!engines) return std::nullopt;
-    int count = static_cast<int>(engines->size()) - baseline;
-    if (count != last_count) {
-      spdlog::info("{} of {} engines registered", std::max(count, 0), target);
-      last_count = count;
-    }
-    return count;
-  }
-
-  Outcome wait_for_controller(double timeout_seconds) {
-    const auto start = Clock::now();
-    const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
-    auto next_note = start + seconds(10);
-    for (;;) {
-      if (auto o = check_launchers()) return *o;
-      if (query.engines(milliseconds(500))) return Outcome::Ready;
-      if (Clock::now() >= deadline) return Outcome::TimedOut;
-      if (Clock::now() >= next_note) {
-        spdlog::info("Waiting for the controller to answer ({})", query.last_error());
-        next_note += seconds(10);
-      }
-      if (pause(milliseconds(100)) != 0) return Outcome::Signalled;
-    }
-  }
-
-  Outcome wait_for_engines(int target, int timeout_seconds) {
-    const auto start = Clock::now();
-    auto next_note = start + seconds(10);
-    for (;;) {
-      if (auto o = check_launchers()) return *o;
-      std::optional<int> count = registered(target);
-      if (count && *count >= target) return Outcome::Ready;
-      const auto now = Clock::now();
-      if (now >= next_note) {
-        auto waited = std::chrono::duration_cast<seconds>(now - start).count();
-        spdlog::info("Waiting for engines: {} of {} registered after {} s{}{}", std::max(count.value_or(0), 0), target,
-                     waited, count ? "" : " (controller not answering: " + query.last_error() + ")",
-                     describe_sets(cluster));
-        next_note += seconds(10);
-      }
-      if (timeout_seconds > 0 && now - start >= seconds(timeout_seconds)) return Outcome::TimedOut;
-      if (pause(milliseconds(400)) != 0) return Outcome::Signalled;
-    }
-  }
-};
 
 // IPClusterEngines.engines_stopped_early's advice, plus what we know.
 void report_early_engine_failure(const Cluster& c, int early_shutdown) {
@@ -302,7 +96,7 @@ bool start_engine_set(Cluster& c, const config::ClusterOptions& options) {
   }
 }
 
-int finish_foreground(Outcome outcome, Watch& w) {
+int finish_foreground(Outcome outcome, ClusterWatch& w) {
   auto stop = [&w] {
     if (w.engines_only) {
       w.cluster.stop();
@@ -328,7 +122,7 @@ int finish_foreground(Outcome outcome, Watch& w) {
 
 // Registration wait common to start and engines. Returns an exit status,
 // or -1 to go on.
-int await_registration(Watch& w, const config::ClusterOptions& options, int target) {
+int await_registration(ClusterWatch& w, const config::ClusterOptions& options, int target) {
   Cluster& c = w.cluster;
   Outcome o = w.wait_for_engines(target, options.engine_timeout);
   switch (o) {
@@ -339,7 +133,7 @@ int await_registration(Watch& w, const config::ClusterOptions& options, int targ
       int got = std::max(w.last_count, 0);
       spdlog::warn("Only {} of {} engines registered after {} s (Cluster.engine_timeout); still waiting for "
                       "{}:{}",
-                      got, target, options.engine_timeout, target - got, describe_sets(c));
+                      got, target, options.engine_timeout, target - got, describe_engine_sets(c));
       return -1;
     }
     case Outcome::EnginesFailed:
@@ -355,7 +149,7 @@ int await_registration(Watch& w, const config::ClusterOptions& options, int targ
 
 // Foreground after registration: until a signal, the controller stops, or
 // (engines) the engine set stops.
-int stay_in_foreground(Watch& w, const config::ClusterOptions& options, Clock::time_point engines_started) {
+int stay_in_foreground(ClusterWatch& w, const config::ClusterOptions& options, Clock::time_point engines_started) {
   Cluster& c = w.cluster;
   const bool engines_only = w.engines_only;
   bool warned_no_engines = false;
@@ -417,10 +211,10 @@ int cluster_start(const config::LoadedConfig& loaded, const config::ClusterOptio
   if (options.common.clean_logs) clean_logs(options.common.profile);
   if (auto warning = cluster::loopback_warning(options)) spdlog::warn("{}", *warning);
 
-  Signals signals;  // before any thread starts
+  ClusterSignals signals;  // before any thread starts
   Cluster c(options, env);
   ControllerQuery query(c.client_connection_file());
-  Watch w{c, query, signals, {}, env};
+  ClusterWatch w{c, query, signals, {}, env};
   spdlog::info("Starting ipcluster with [daemonize={}]", options.daemonize ? "True" : "False");
   try {
     c.start_controller();
@@ -489,10 +283,10 @@ int cluster_engines(const config::LoadedConfig& loaded, const config::ClusterOpt
   }
   if (auto warning = cluster::loopback_warning(options)) spdlog::warn("{}", *warning);
 
-  Signals signals;
+  ClusterSignals signals;
   Cluster c(options, env);
   ControllerQuery query(c.client_connection_file());
-  Watch w{c, query, signals, {}, env};
+  ClusterWatch w{c, query, signals, {}, env};
   w.engines_only = true;
   std::optional<std::map<int, std::string>> before = query.engines(milliseconds(2000));
   if (before) w.baseline = static_cast<int>(before->size());
