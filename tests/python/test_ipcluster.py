@@ -382,3 +382,19 @@ def test_list_shows_clusters_of_launchers_this_build_lacks(ipcluster, ipython_di
     p = ipcluster("list", check=0)
     assert p.stdout.splitlines()[1].split() == ["hpc", "w", "True", "3", "WindowsHPC"]
     assert "not checked" in p.stderr
+
+
+def test_clean_logs_spares_other_running_clusters(ipcluster, profile_dir):
+    ipcluster("start", "-n", "1", "--daemonize", "--cluster-id=a", *FAST, check=0)
+    a = read_cluster_file(profile_dir, "a")
+    logs = [a["controller"]["state"]["output_file"]] + \
+        [e["output_file"] for s in a["engines"]["sets"].values() for e in s["engines"].values()]
+    stale = os.path.join(profile_dir, "log", "ipengine-old-1-0.log")
+    open(stale, "w").close()
+    ipcluster("start", "-n", "1", "--daemonize", "--cluster-id=b", *FAST, check=0)  # --clean-logs defaults to True
+    assert not os.path.exists(stale)
+    assert all(os.path.exists(f) for f in logs)
+    pids = launched_pids(a) + launched_pids(read_cluster_file(profile_dir, "b"))
+    ipcluster("stop", "--all", check=0)
+    assert_all_gone(pids)
+    assert ipcluster("list", check=0).stdout.count("\n") == 1
