@@ -58,25 +58,32 @@ std::string join_words(const std::vector<std::string>& argv) { return shlex_join
 }  // namespace
 
 BatchJob::BatchJob(config::LauncherConfig launcher, BatchJobContext context)
-    : launcher_(std::move(launcher)), context_(std::move(context)) {}
+    : launcher_(std::move(launcher)), context_(std::move(context)) {
+  if (!context_.log) context_.log = spdlog::default_logger();
+}
 
 std::string BatchJob::run_command(const std::vector<std::string>& argv, const std::string& setting,
                                   const std::string& stdin_path) const {
   util::CapturedProcessOptions run;
   run.result_fd = 1;
   run.stdin_path = stdin_path;
+  // As Python's launchers, which run them from ipcluster's work_dir: the
+  // batch system records it as the job's submission directory
+  // ($PBS_O_WORKDIR), where relative output paths go.
+  run.cwd = context_.work_dir.string();
   run.environment = context_.environment;
   run.timeout = context_.command_timeout;
   run.what = "the " + setting;
   const std::string shown = join_words(argv) + (stdin_path == "/dev/null" ? "" : " < " + stdin_path);
-  spdlog::debug("Running {}: {}", setting, shown);
+  log().debug("Running {}: {}", setting, shown);
   util::ProcessResult r;
   try {
     r = util::run_captured(argv, run);
   } catch (const Error& e) {
     throw Error(std::string(e.what()) + " (" + setting + " = " + json(argv).dump() + ")");
   }
-  const std::string output = trimmed(r.result + (r.output.empty() ? "" : "\n" + r.output));
+  std::string output = trimmed(r.result);
+  if (!trimmed(r.output).empty()) output += (output.empty() ? "" : "\n") + trimmed(r.output);
   if (r.timed_out) {
     throw Error("`" + shown + "` (" + setting + ") did not finish within " +
                 std::to_string(context_.command_timeout.count() / 1000) + " s and was killed" +
@@ -87,7 +94,7 @@ std::string BatchJob::run_command(const std::vector<std::string>& argv, const st
                                     : "failed with exit status " + std::to_string(r.exit_code);
     throw Error("`" + shown + "` (" + setting + ") " + how + (output.empty() ? "" : ": " + output));
   }
-  spdlog::debug("{} output: {}", setting, output);
+  log().debug("{} output: {}", setting, output);
   return r.result;
 }
 
@@ -136,7 +143,7 @@ void BatchJob::submit(int n) {
   batch_template_ = tmpl.text;
 
   const std::filesystem::path file = batch_file();
-  spdlog::debug("Writing batch script: {}\n{}", file.string(), script_);
+  log().debug("Writing batch script: {}\n{}", file.string(), script_);
   write_script(file, script_, cls + ".batch_file_name");
 
   std::vector<std::string> argv = launcher_.submit_command;
@@ -166,7 +173,7 @@ void BatchJob::submit(int n) {
                 "; if it queued a job, delete it with " + join_words(launcher_.delete_command));
   }
   job_id_ = match.get<std::string>();
-  spdlog::info("Job submitted with job id: '{}'", job_id_);
+  log().info("Job submitted with job id: '{}'", job_id_);
 }
 
 std::string BatchJob::stop() {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ipp/util/error.hpp"
+#include "ipp/util/subprocess.hpp"
 
 namespace ipp::cluster {
 
@@ -71,11 +72,15 @@ BatchDialect lsf(bool controller) {
 
 BatchDialect htcondor(bool controller) {
   BatchDialect d;
-  d.default_template =
-      std::string("\nuniverse        = vanilla\nexecutable      = ") +
-      (controller ? "ipcontroller" : "ipengine") +
-      "\n# by default we expect a shared file system\ntransfer_executable = False\n" +
-      (controller ? "arguments       = {program_args}\n" : "arguments       = \"{program_args}\"\n");
+  // Deliberate deviation: 7.1's controller template has `arguments =
+  // {program_args}` without the double quotes, i.e. HTCondor's old argument
+  // syntax, where shell quoting is not understood (`--cluster-id ''` passes
+  // the two quote characters as the cluster id). Both templates use the
+  // quoted new syntax, as 7.1's engine template does.
+  d.default_template = std::string("\nuniverse        = vanilla\nexecutable      = ") +
+                       (controller ? "ipcontroller" : "ipengine") +
+                       "\n# by default we expect a shared file system\ntransfer_executable = False\n"
+                       "arguments       = \"{program_args}\"\n";
   d.job_array_regexp = R"(queue\W+\$)";
   d.job_array_template = "queue {n}";
   d.job_array_at_end = true;
@@ -153,25 +158,8 @@ const BatchDialect& batch_dialect(LauncherKind kind, LauncherRole role) {
 }
 
 std::string shlex_join(const std::vector<std::string>& words) {
-  // shlex.quote: words made only of [A-Za-z0-9_@%+=:,./-] stay as they are,
-  // anything else is single-quoted with ' written as '"'"'.
-  auto safe = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-  };
   std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += ' ';
-    if (w.empty()) {
-      out += "''";
-    } else if (std::all_of(w.begin(), w.end(), safe)) {
-      out += w;
-    } else {
-      out += '\'';
-      for (char c : w) out += c == '\'' ? std::string("'\"'\"'") : std::string(1, c);
-      out += '\'';
-    }
-  }
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + util::shell_quote(w);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "ipp/cluster/batch_launcher.hpp"
 #include "ipp/cluster/local_launcher.hpp"
 #include "ipp/cluster/mpi_launcher.hpp"
 #include "ipp/util/log.hpp"
@@ -35,6 +36,20 @@ const std::vector<Registration>& registrations() {
       {LauncherKind::Local, LauncherRole::EngineSet, make<LocalEngineSetLauncher>},
       {LauncherKind::MPI, LauncherRole::Controller, make<MPIControllerLauncher>},
       {LauncherKind::MPI, LauncherRole::EngineSet, make<MPIEngineSetLauncher>},
+      // Every batch system: the launcher's class (config.launcher.kind)
+      // chooses the default template and commands.
+      {LauncherKind::PBS, LauncherRole::Controller, make<BatchControllerLauncher>},
+      {LauncherKind::PBS, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
+      {LauncherKind::SGE, LauncherRole::Controller, make<BatchControllerLauncher>},
+      {LauncherKind::SGE, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
+      {LauncherKind::Slurm, LauncherRole::Controller, make<BatchControllerLauncher>},
+      {LauncherKind::Slurm, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
+      {LauncherKind::LSF, LauncherRole::Controller, make<BatchControllerLauncher>},
+      {LauncherKind::LSF, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
+      {LauncherKind::HTCondor, LauncherRole::Controller, make<BatchControllerLauncher>},
+      {LauncherKind::HTCondor, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
+      {LauncherKind::Batch, LauncherRole::Controller, make<BatchControllerLauncher>},
+      {LauncherKind::Batch, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
   };
   return rows;
 }

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <set>
 
 #include "ipp/util/error.hpp"
 #include "ipp/util/fd.hpp"
@@ -42,6 +41,9 @@ class FileActions {
     check("posix_spawn_file_actions_addopen",
           ::posix_spawn_file_actions_addopen(&actions_, fd, path.c_str(), flags, 0));
   }
+  void chdir(const std::string& dir) {
+    check("posix_spawn_file_actions_addchdir_np", ::posix_spawn_file_actions_addchdir_np(&actions_, dir.c_str()));
+  }
   void dup2(int from, int to) {
     check("posix_spawn_file_actions_adddup2", ::posix_spawn_file_actions_adddup2(&actions_, from, to));
   }
@@ -59,14 +61,12 @@ class FileActions {
 };
 
 // environ with `extra` set on top (replacing variables of the same name).
-std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& extra) {
-  std::set<std::string> replaced;
-  for (const auto& [name, _] : extra) replaced.insert(name);
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view entry(*e);
     std::string name(entry.substr(0, entry.find('=')));
-    if (replaced.count(name) == 0) env.emplace_back(entry);
+    if (extra.count(name) == 0) env.emplace_back(entry);
   }
   for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
   return env;
@@ -104,6 +104,7 @@ ProcessResult run_captured(const std::vector<std::string>& argv, const CapturedP
   // dup2 clears FD_CLOEXEC on the target, so only fds 0-3 survive exec.
   FileActions actions(what);
   actions.open(0, options.stdin_path, O_RDONLY);
+  if (!options.cwd.empty()) actions.chdir(options.cwd);
   if (options.result_fd == 1) {
     actions.dup2(result.write.get(), 1);
     actions.dup2(output.write.get(), 2);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
+#include <spdlog/logger.h>
+
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -25,10 +29,11 @@ struct BatchJobContext {
   // Added to the submit command's environment (IPP_PROFILE_DIR,
   // IPP_CLUSTER_ID, the launcher's `environment`): qsub -V and sbatch pass
   // them on to the job, as newest ipyparallel does.
-  std::vector<std::pair<std::string, std::string>> environment;
+  std::map<std::string, std::string> environment;
   std::string python;  // renders templates and matches job ids; "" = the config loader's
   // qsub/qdel/... are killed after this long (a hung batch server).
   std::chrono::milliseconds command_timeout{60000};
+  std::shared_ptr<spdlog::logger> log;  // null: the default logger
 };
 
 // One job of a batch system: what BatchSystemLauncher (ipyparallel 7.1
@@ -75,6 +80,8 @@ class BatchJob {
  private:
   std::string run_command(const std::vector<std::string>& argv, const std::string& setting,
                           const std::string& stdin_path = "/dev/null") const;
+
+  spdlog::logger& log() const { return *context_.log; }
 
   config::LauncherConfig launcher_;
   BatchJobContext context_;

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace ipp::util {
@@ -21,8 +21,10 @@ struct CapturedProcessOptions {
   int result_fd = 3;
   // File opened as the child's stdin ("bsub < script" without a shell).
   std::string stdin_path = "/dev/null";
+  // The child's working directory ("" = ours).
+  std::string cwd;
   // Variables set in the child's environment on top of ours (NAME, value).
-  std::vector<std::pair<std::string, std::string>> environment;
+  std::map<std::string, std::string> environment;
   // What the child is, for error messages ("the config evaluator").
   std::string what = "a child process";
 };

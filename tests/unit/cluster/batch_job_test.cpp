@@ -58,15 +58,15 @@ class BatchJobTest : public ::testing::Test {
     return config::build_cluster_options(profile_.load(Program::Cluster, {"start", "--engines=" + name}))
         .engine_launcher;
   }
-  BatchJob job(LauncherConfig l, std::vector<std::pair<std::string, std::string>> env = {}) {
+  BatchJob job(LauncherConfig l, std::map<std::string, std::string> env = {}) {
     BatchJobContext c;
     c.profile_dir = profile_.dir().string();
     c.cluster_id = "c1";
     c.work_dir = work_dir();
-    c.program = {"/bin/sleep"};
-    c.program_args = {"60"};
+    c.program = {"/bin/sh"};
+    c.program_args = {"-c", "echo started; exec sleep 60"};
     c.environment = {{"FAKE_BATCH_DIR", state().string()}};
-    c.environment.insert(c.environment.end(), env.begin(), env.end());
+    c.environment.insert(env.begin(), env.end());
     c.python = IPP_SYSTEM_PYTHON;
     c.command_timeout = std::chrono::seconds(20);
     return BatchJob(std::move(l), std::move(c));
@@ -101,6 +101,24 @@ class BatchJobTest : public ::testing::Test {
     }
     return "(no error)";
   }
+  // Waits until the `n` elements of job `id` have started (their output
+  // says so): signals sent before would find no process. `output`: the
+  // file the job's -o option names, else each element's own.
+  void wait_for_start(const std::string& id, int n, const fs::path& output = {}) {
+    auto count = [](const std::string& text) {
+      int c = 0;
+      for (size_t at = text.find("started"); at != std::string::npos; at = text.find("started", at + 1)) ++c;
+      return c;
+    };
+    for (int tries = 0; tries < 200; ++tries) {
+      int started = output.empty() ? 0 : count(slurp(output));
+      for (int i = 1; output.empty() && i <= n; ++i)
+        started += count(slurp(job_dir(id) / ("out." + std::to_string(i))));
+      if (started >= n) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "job " << id << " did not start";
+  }
   bool running(const std::string& id) {
     return fs::exists(job_dir(id)) && !fs::exists(job_dir(id) / "exit.1");
   }
@@ -117,7 +135,8 @@ TEST_F(BatchJobTest, PbsSubmitWritesScriptParsesIdAndDeleteStopsEveryElement) {
   const fs::path file = work_dir() / "pbs_engines";
   EXPECT_EQ(j.batch_file(), file);
   const std::string expected =
-      "#!/bin/sh\n#PBS -t 1-3\n#PBS -q short\n#PBS -V\n#PBS -N ipengine\n/bin/sleep 60\n";
+      "#!/bin/sh\n#PBS -t 1-3\n#PBS -q short\n#PBS -V\n#PBS -N ipengine\n/bin/sh -c 'echo started; exec "
+      "sleep 60'\n";
   EXPECT_EQ(slurp(file), expected);
   EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms::owner_all);  // 0700
   EXPECT_EQ(slurp(job_dir("100") / "script"), expected);                             // what qsub got
@@ -127,6 +146,7 @@ TEST_F(BatchJobTest, PbsSubmitWritesScriptParsesIdAndDeleteStopsEveryElement) {
   EXPECT_EQ(recorded["script_path"], file.string());
   EXPECT_TRUE(running("100"));
 
+  wait_for_start("100", 3);
   j.stop();
   EXPECT_EQ(wait_for_end("100", 3), (std::vector<std::string>{"-15", "-15", "-15"}));
 }
@@ -146,6 +166,7 @@ TEST_F(BatchJobTest, ExistingBatchFileIsReplacedAndMadePrivate) {
 TEST_F(BatchJobTest, SignalReachesTheJob) {
   BatchJob j = job(launcher("pbs", "pbs", ""));
   j.submit(2);
+  wait_for_start(j.job_id(), 2);
   j.signal(15);
   EXPECT_EQ(wait_for_end(j.job_id(), 2), (std::vector<std::string>{"-15", "-15"}));
 }
@@ -168,16 +189,20 @@ TEST_F(BatchJobTest, LsfSubmitsThroughStdin) {
   EXPECT_EQ(recorded["argv"], json::array({"bsub"}));
   EXPECT_EQ(recorded["n"], 2);
   EXPECT_EQ(slurp(job_dir("100") / "script"), slurp(work_dir() / "lsf_engines"));
+  wait_for_start("100", 2, work_dir() / "ipengine.o.%100");  // #BSUB -oo ipengine.o.%%J
   j.signal(15);
   EXPECT_EQ(wait_for_end("100", 2), (std::vector<std::string>{"-15", "-15"}));
 }
 
 TEST_F(BatchJobTest, HtcondorIdFromGroupOneAndNoSignalCommand) {
-  LauncherConfig l = launcher("htcondor", "htcondor", "");
+  // A description that runs our test program (the default one runs `ipengine`).
+  LauncherConfig l = launcher("htcondor", "htcondor",
+                              "c.HTCondorEngineSetLauncher.batch_template = "
+                              "'executable = {program}\\narguments = \"{program_args}\"\\nqueue {n}\\n'\n");
   BatchJob j = job(l);
   j.submit(2);  // "2 job(s) submitted to cluster 100."
   EXPECT_EQ(j.job_id(), "100");
-  EXPECT_TRUE(running("100"));
+  wait_for_start("100", 2);
   EXPECT_THAT(error_of([&] { j.signal(2); }),
               HasSubstr("HTCondorEngineSetLauncher.signal_command is not set"));
   EXPECT_THAT(j.stop(), HasSubstr("All jobs in cluster 100 have been marked for removal"));

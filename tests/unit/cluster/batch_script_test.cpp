@@ -120,11 +120,13 @@ TEST_F(BatchScriptTest, HtcondorDefaultTemplatesQueueAtTheEnd) {
       "\nuniverse        = vanilla\nexecutable      = ipengine\n# by default we expect a shared file system\n"
       "transfer_executable = False\narguments       = \"" +
           args + "\"\n\nqueue 4");
+  // 7.1 leaves out the double quotes here (HTCondor's old syntax, which
+  // breaks on a quoted empty cluster id); ours quotes as the engines' does.
   EXPECT_EQ(
       render(launcher("htcondor", "", true), 1),
       "\nuniverse        = vanilla\nexecutable      = ipcontroller\n# by default we expect a shared file "
-      "system\ntransfer_executable = False\narguments       = " +
-          args + "\n\nqueue 1");
+      "system\ntransfer_executable = False\narguments       = \"" +
+          args + "\"\n\nqueue 1");
 }
 
 TEST_F(BatchScriptTest, UserTemplatesGetNoInsertedLines) {
@@ -254,9 +256,17 @@ print(json.dumps(out))
   json theirs = json::parse(r.result);
   ASSERT_EQ(theirs.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    EXPECT_EQ(ours[i], theirs[i].get<std::string>())
-        << cases[i].name << (cases[i].controller ? " controller" : " engines") << " with config:\n"
-        << cases[i].py;
+    std::string expected = theirs[i].get<std::string>();
+    if (cases[i].name == "htcondor" && cases[i].controller) {
+      // Our one deliberate difference (see HtcondorDefaultTemplatesQueueAtTheEnd).
+      const std::string from = "arguments       = --profile-dir", to = "arguments       = \"--profile-dir";
+      ASSERT_NE(expected.find(from), std::string::npos);
+      expected.replace(expected.find(from), from.size(), to);
+      expected.replace(expected.find("\n\nqueue"), 1, "\"\n");
+    }
+    EXPECT_EQ(ours[i], expected) << cases[i].name << (cases[i].controller ? " controller" : " engines")
+                                 << " with config:\n"
+                                 << cases[i].py;
   }
 }
 
