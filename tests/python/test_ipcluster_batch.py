@@ -264,6 +264,9 @@ def test_python_ipcluster_stops_ours_and_ours_stops_pythons(batch):
     assert_all_stopped(batch, profile)
 
     # Python's 7.1 ipcluster starts (its controller and engines), ours stops.
+    # Its engines start while its controller may still be importing (a busy
+    # machine): let them wait for the connection file longer than 10 s.
+    (profile / "ipengine_config.py").write_text("c.IPEngine.wait_for_url_file = 60\n")
     r = batch.python_ipcluster("pbs", "start", "--profile=pbs", "--n=2", "--daemonize")
     assert r.returncode == 0, r.stdout
     client_job(profile, 2)
