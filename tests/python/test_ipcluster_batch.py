@@ -11,7 +11,8 @@ import json
 import os
 import pathlib
 import shutil
-import textwrap
+import signal
+import subprocess
 
 import pytest
 
@@ -272,6 +273,30 @@ def test_python_ipcluster_stops_ours_and_ours_stops_pythons(batch):
     client_job(profile, 2)
     r = batch.ipcluster("pbs", "stop", "--profile=pbs")
     assert r.returncode == 0, r.stdout
+    assert_all_stopped(batch, profile)
+
+
+@pytest.mark.timeout(120)
+def test_foreground_ctrl_c_deletes_the_jobs(batch, build_dir):
+    profile = batch.profile("fg", "c.Cluster.engine_launcher_class = 'lsf'\n")
+    p = subprocess.Popen([str(build_dir / "ipcluster"), "start", "--profile=fg", "-n", "2"],
+                         env=batch.env_for("lsf"), cwd=batch.root / "work", stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        for line in p.stdout:
+            output.append(line)
+            if "All 2 engines registered" in line:
+                break
+        client_job(profile, 2)
+        p.send_signal(signal.SIGINT)
+        rest, _ = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    output.append(rest)
+    assert p.returncode == 0, "".join(output)
+    assert "Stopped job 100" in rest
     assert_all_stopped(batch, profile)
 
 
