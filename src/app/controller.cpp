@@ -125,8 +125,17 @@ void Controller::start() {
   };
 
   // 1. registration (engine pool), also bound on the client ip if it differs.
-  int registration = bind_port(hub.query, etr, eip, engine_port(engine_info_.registration));
-  if (cip != eip || ctr != etr) bind_port(hub.query, ctr, cip, registration);
+  // When one of the two is a wildcard, binding it alone covers the other:
+  // binding both fails with EADDRINUSE (Python 7.1 fails there, e.g. seed
+  // 004's --ip=* with HubFactory.client_ip = '<address>').
+  auto wildcard = [](const std::string& ip) { return ip == "*" || ip == "0.0.0.0"; };
+  int registration = 0;
+  if (ctr == etr && etr == "tcp" && cip != eip && (wildcard(cip) || wildcard(eip))) {
+    registration = bind_port(hub.query, etr, wildcard(eip) ? eip : cip, engine_port(engine_info_.registration));
+  } else {
+    registration = bind_port(hub.query, etr, eip, engine_port(engine_info_.registration));
+    if (cip != eip || ctr != etr) bind_port(hub.query, ctr, cip, registration);
+  }
 
   // 2. engine side: control, mux, task, iopub, hb_ping, hb_pong, broadcast leaves.
   RelaySockets relay{make_socket(ctx, zmq::socket_type::router, "mux_in"),

@@ -146,6 +146,7 @@ Cluster Cluster::load(const fs::path& cluster_file, ClusterEnvironment environme
   Cluster c;
   c.environment_ = std::move(environment);
   c.cluster_file_ = cluster_file;
+  c.wrote_file_ = true;  // it exists: once removed by someone else, it stays removed
   std::string error;
   std::optional<json> d = read_json_file(cluster_file, &error);
   if (!d) throw Error(cluster_file.string() + ": not a cluster file: " + error);
@@ -278,13 +279,16 @@ void Cluster::stop_engines(const std::string& engine_set_id) {
 }
 
 void Cluster::stop() {
-  for (auto& [id, set] : engines_) {
-    set->stop();
-    gone_sets_.push_back(id);
-  }
+  // Drop what is being stopped from the file first: a foreground ipcluster
+  // watching it then knows the processes it sees end were stopped on
+  // purpose (remote ones take a while), not that they failed.
+  auto sets = std::move(engines_);
   engines_.clear();
-  if (controller_) controller_->stop();
+  auto controller = std::move(controller_);
+  for (const auto& [id, set] : sets) gone_sets_.push_back(id);
   update_cluster_file();
+  for (auto& [id, set] : sets) set->stop();
+  if (controller) controller->stop();
 }
 
 void Cluster::signal_engines(int sig) {
@@ -356,6 +360,13 @@ void Cluster::update_cluster_file() {
   if (cluster_file_.empty()) return;
   try {
     FileLock lock(cluster_file_);
+    std::error_code exists_ec;
+    if (wrote_file_ && !fs::exists(cluster_file_, exists_ec)) {
+      // Removed since we wrote it: `ipcluster stop` (ours or Python's) is
+      // stopping this cluster. Writing it again would hide that from the
+      // foreground ipcluster and leave a stale file behind.
+      return;
+    }
     json d = to_dict();
     // Keep what other ipcluster processes recorded: a controller we do not
     // manage, engine sets added by `ipcluster engines`.
@@ -378,10 +389,12 @@ void Cluster::update_cluster_file() {
     std::error_code ec;
     if (!anything) {
       fs::remove(cluster_file_, ec);
+      wrote_file_ = false;
       return;
     }
     fs::create_directories(cluster_file_.parent_path(), ec);
     write_atomically(cluster_file_, d.dump());
+    wrote_file_ = true;
   } catch (const std::exception& e) {
     spdlog::error("cannot update the cluster file {}: {}", cluster_file_.string(), e.what());
   }

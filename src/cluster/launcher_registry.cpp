@@ -6,6 +6,7 @@
 #include "ipp/cluster/batch_launcher.hpp"
 #include "ipp/cluster/local_launcher.hpp"
 #include "ipp/cluster/mpi_launcher.hpp"
+#include "ipp/cluster/ssh_launcher.hpp"
 #include "ipp/util/log.hpp"
 
 namespace ipp::cluster {
@@ -50,6 +51,9 @@ const std::vector<Registration>& registrations() {
       {LauncherKind::HTCondor, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
       {LauncherKind::Batch, LauncherRole::Controller, make<BatchControllerLauncher>},
       {LauncherKind::Batch, LauncherRole::EngineSet, make<BatchEngineSetLauncher>},
+      {LauncherKind::SSH, LauncherRole::Controller, make<SSHControllerLauncher>},
+      {LauncherKind::SSH, LauncherRole::EngineSet, make<SSHEngineSetLauncher>},
+      {LauncherKind::SSHProxy, LauncherRole::EngineSet, make<SSHProxyEngineSetLauncher>},
   };
   return rows;
 }

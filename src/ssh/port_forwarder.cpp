@@ -21,6 +21,7 @@
 #include <libssh/libssh.h>
 
 #include "ipp/util/error.hpp"
+#include "ssh/libssh_log.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 
 namespace ipp::ssh {
@@ -262,6 +263,7 @@ struct PortForwarder::Impl {
   }
 
   void run() {
+    detail::route_libssh_log();
     std::vector<char> buffer(kChunk);
     std::vector<pollfd> fds;
     bool busy = false;

@@ -4,6 +4,7 @@
 #include <libssh/libssh.h>
 
 #include "ipp/ssh/session.hpp"
+#include "ssh/libssh_log.hpp"
 
 namespace ipp::ssh {
 namespace {
@@ -25,6 +26,7 @@ std::string short_command(const std::string& command) {
 }  // namespace
 
 CommandResult run_command(Session& session, const std::string& command, std::chrono::milliseconds timeout) {
+  detail::route_libssh_log();
   ssh_session s = session.native();
   const auto deadline = Clock::now() + timeout;
   ssh_channel channel = ::ssh_channel_new(s);

@@ -10,17 +10,39 @@
 #include <mutex>
 #include <vector>
 
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
+#include <spdlog/spdlog.h>
 
+#include "ssh/libssh_log.hpp"
 #include "ssh/tcp_connect.hpp"
 
 namespace ipp::ssh {
 namespace {
 
+// libssh writes its own log to stderr when a LogLevel (in ~/.ssh/config,
+// say) raises its verbosity; it goes to our log instead, at debug level.
+void log_from_libssh(int priority, const char* function, const char* text, void*) {
+  if (auto log = spdlog::default_logger()) {
+    log->log(priority <= SSH_LOG_WARN ? spdlog::level::debug : spdlog::level::trace, "libssh {}: {}",
+             function != nullptr ? function : "", text != nullptr ? text : "");
+  }
+}
+
 void init_libssh_once() {
   static std::once_flag once;
   std::call_once(once, [] { ::ssh_init(); });
 }
+
+}  // namespace
+
+void detail::route_libssh_log() {
+  // The callback is thread-local in libssh: set it on every thread that
+  // uses a session.
+  ::ssh_set_log_callback(log_from_libssh);
+}
+
+namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -86,6 +108,7 @@ std::string home_directory() {
 
 Session::Session(SessionOptions options) : options_(std::move(options)) {
   init_libssh_once();
+  detail::route_libssh_log();
   peer_ = options_.destination.to_string();
   session_ = ::ssh_new();
   if (session_ == nullptr) throw SshError(SshFailure::Protocol, peer_, "ssh_new failed (out of memory)");

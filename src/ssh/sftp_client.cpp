@@ -14,6 +14,7 @@
 #include <libssh/sftp.h>
 
 #include "ipp/ssh/session.hpp"
+#include "ssh/libssh_log.hpp"
 
 namespace ipp::ssh {
 namespace {
@@ -50,6 +51,7 @@ std::string parent_of(const std::string& path) {
 }  // namespace
 
 SftpClient::SftpClient(Session& session) : session_(session) {
+  detail::route_libssh_log();
   sftp_ = ::sftp_new(session.native());
   if (sftp_ == nullptr) {
     throw SshError(SshFailure::Channel, session.peer(), "cannot open an SFTP channel: " + session.last_error());
@@ -96,6 +98,7 @@ void SftpClient::make_directories(const std::string& remote) {
 }
 
 void SftpClient::put(const std::filesystem::path& local, const std::string& remote) {
+  detail::route_libssh_log();
   const std::string path = remote_path(remote);
   // Read it all first: on a shared file system the remote file can be the
   // local file itself, and opening it for writing truncates it (the reason
@@ -149,6 +152,7 @@ std::optional<std::string> SftpClient::read_if_size(const std::string& path, std
 }
 
 void SftpClient::get(const std::string& remote, const std::filesystem::path& local) {
+  detail::route_libssh_log();
   const std::string path = remote_path(remote);
   sftp_file file = ::sftp_open(sftp_, path.c_str(), O_RDONLY, 0);
   if (file == nullptr) fail("cannot open", path);

@@ -106,7 +106,8 @@ class Cluster {
   nlohmann::json to_dict() const;
   // Writes the file (atomically) while anything runs, removes it otherwise.
   // Engine sets other ipcluster processes added to the file meanwhile
-  // (`ipcluster engines`) are kept.
+  // (`ipcluster engines`) are kept. A file this object wrote that has since
+  // been removed (`ipcluster stop`) is not written again.
   void update_cluster_file();
 
  private:
@@ -128,6 +129,9 @@ class Cluster {
   std::vector<std::pair<std::string, std::unique_ptr<EngineSetLauncher>>> engines_;
   // Engine sets this object stopped or saw stop: not re-added from the file.
   std::vector<std::string> gone_sets_;
+  // This object wrote the file (and has not removed it): if it is gone,
+  // someone else removed it and it is not written again.
+  bool wrote_file_ = false;
 };
 
 // The cluster files of a profile directory (security/cluster-*.json).
