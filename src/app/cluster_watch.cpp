@@ -98,7 +98,8 @@ std::optional<Outcome> ClusterWatch::check_launchers() {
   const bool controller_stopped = cluster.controller() && !cluster.controller()->running();
   const bool engines_stopped = !cluster.engine_sets().empty() && !any_engine_set_running(cluster);
   if ((controller_stopped || engines_stopped) && !recorded) return Outcome::StoppedElsewhere;
-  exits.report(cluster, spdlog::level::warn);
+  // Processes ending while `ipcluster stop` works through them are no news.
+  if (recorded) exits.report(cluster, spdlog::level::warn);
   if (controller_stopped) return Outcome::ControllerFailed;
   if (engines_stopped) return Outcome::EnginesFailed;
   return std::nullopt;
