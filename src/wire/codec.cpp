@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/wire/codec.hpp"
 
+#include "ipp/wire/json_reader.hpp"
+
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -21,32 +24,6 @@ zmq::message_t frame_of(std::string_view bytes) { return zmq::message_t(bytes.da
 
 void set_error(std::string* error, std::string reason) {
   if (error != nullptr) *error = std::move(reason);
-}
-
-// Nesting depth of `bytes` as JSON (brackets outside strings); a linear
-// pre-scan so a hostile input never reaches a recursive algorithm.
-bool within_depth(std::string_view bytes, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : bytes) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
 }
 
 // As jupyter_client.jsonutil.json_clean: non-finite floats become their
@@ -157,25 +134,18 @@ bool verify_raw(const RawMessage& raw, const Signer& signer, DigestHistory* hist
 }
 
 std::optional<nlohmann::json> parse_dict(std::string_view bytes, std::string* error) {
-  if (!within_depth(bytes, kMaxJsonDepth)) {
-    set_error(error, "JSON nested deeper than " + std::to_string(kMaxJsonDepth));
+  std::string reason;
+  auto value = read_json(bytes, &reason, kMaxJsonDepth);
+  if (!value) {
+    if (reason.size() > kMaxErrorDetail) reason = reason.substr(0, kMaxErrorDetail) + "...";
+    set_error(error, reason.starts_with("JSON nested") ? reason : "invalid JSON: " + reason);
     return std::nullopt;
   }
-  try {
-    nlohmann::json value = nlohmann::json::parse(bytes);
-    if (!value.is_object()) {
-      set_error(error, std::string("expected a JSON object, got ") + value.type_name());
-      return std::nullopt;
-    }
-    return value;
-  } catch (const std::exception& e) {
-    // nlohmann quotes the last token read, which can be most of a hostile
-    // frame; keep log lines short.
-    std::string what = e.what();
-    if (what.size() > kMaxErrorDetail) what = what.substr(0, kMaxErrorDetail) + "...";
-    set_error(error, "invalid JSON: " + what);
+  if (!value->is_object()) {
+    set_error(error, std::string("expected a JSON object, got ") + value->type_name());
     return std::nullopt;
   }
+  return value;
 }
 
 std::optional<Message> to_message(RawMessage&& raw, std::string* error) {
@@ -225,6 +195,30 @@ std::optional<Message> decode(Frames&& frames, const Signer& signer, DigestHisto
 std::string dump_dict(nlohmann::json& dict) {
   replace_non_finite(dict);
   return dict.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void append_signed(Frames& out, const Signer& signer, std::string_view header,
+                   std::string_view parent_header, std::string_view metadata,
+                   std::string_view content) {
+  const std::array<std::string_view, 4> parts = {header, parent_header, metadata, content};
+  out.push_back(frame_of(kDelimiter));
+  out.push_back(frame_of(signer.sign(parts)));
+  for (const std::string_view part : parts) out.push_back(frame_of(part));
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  // Printable ASCII needs no escaping: the common case (ids, dates, names).
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out.push_back('"');
+    out.append(text);
+    out.push_back('"');
+    return;
+  }
+  out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Frames encode(Message&& msg, const Signer& signer) {

@@ -138,6 +138,18 @@ std::optional<Message> decode(Frames&& frames, const Signer& signer, DigestHisto
 // throws.
 std::string dump_dict(nlohmann::json& dict);
 
+// Appends kDelimiter, the signature and the four dict frames, given as
+// JSON text already serialised, to `out` (after the caller's routing
+// frames; buffers go after). For messages built on the hot path without a
+// JSON value. Throws ipp::Error only if OpenSSL fails.
+void append_signed(Frames& out, const Signer& signer, std::string_view header,
+                   std::string_view parent_header, std::string_view metadata,
+                   std::string_view content);
+
+// Appends `text` to `out` as a JSON string literal, as dump_dict writes it
+// (non-ASCII kept, invalid UTF-8 replaced by U+FFFD).
+void append_json_string(std::string& out, std::string_view text);
+
 // Consumes `msg`: identities, kDelimiter, signature, the four dicts
 // (dump_dict), then the buffers moved in order (never copied). The result
 // is ready for zmq::send_multipart. Throws ipp::Error only if OpenSSL fails.
