@@ -1,17 +1,56 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/wire/signer.hpp"
 
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP,
+// whose per-message context allocation is what the precomputed pads avoid.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 
+#include <cstring>
 #include <memory>
 
 #include "ipp/util/error.hpp"
 
 namespace ipp::wire {
+
+struct Signer::Sha256Pads {
+  SHA256_CTX inner;  // after the key XOR ipad block
+  SHA256_CTX outer;  // after the key XOR opad block
+
+  explicit Sha256Pads(std::string_view key) {
+    // RFC 2104: keys longer than the block are hashed first.
+    unsigned char block[SHA256_CBLOCK] = {};
+    if (key.size() > SHA256_CBLOCK) {
+      SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+    } else {
+      std::memcpy(block, key.data(), key.size());
+    }
+    unsigned char pad[SHA256_CBLOCK];
+    for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&inner);
+    SHA256_Update(&inner, pad, SHA256_CBLOCK);
+    for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&outer);
+    SHA256_Update(&outer, pad, SHA256_CBLOCK);
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(pad, sizeof(pad));
+  }
+
+  void compute(SignedParts parts, unsigned char* out) const {
+    SHA256_CTX ctx = inner;
+    for (std::string_view part : parts) SHA256_Update(&ctx, part.data(), part.size());
+    unsigned char inner_digest[SHA256_DIGEST_LENGTH];
+    SHA256_Final(inner_digest, &ctx);
+    ctx = outer;
+    SHA256_Update(&ctx, inner_digest, sizeof(inner_digest));
+    SHA256_Final(out, &ctx);
+  }
+};
 
 namespace {
 
@@ -71,6 +110,9 @@ Signer::Signer(std::string_view key, std::string_view scheme) : scheme_(scheme) 
   }
   digest_size_ = static_cast<std::size_t>(EVP_MD_get_size(md.get()));
   if (key.empty()) return;
+  if (EVP_MD_is_a(md.get(), "SHA256") == 1) {
+    sha256_ = std::make_unique<Sha256Pads>(key);
+  }
 
   MacPtr mac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
   if (!mac) throw Error("EVP_MAC_fetch(HMAC): " + openssl_error());
@@ -93,6 +135,7 @@ Signer::Signer(std::string_view key, std::string_view scheme) : scheme_(scheme) 
 Signer::~Signer() { EVP_MAC_CTX_free(ctx_); }
 
 Signer::Signer(const Signer& other) : scheme_(other.scheme_), digest_size_(other.digest_size_) {
+  if (other.sha256_) sha256_ = std::make_unique<Sha256Pads>(*other.sha256_);
   if (other.ctx_ != nullptr) {
     ctx_ = EVP_MAC_CTX_dup(other.ctx_);
     if (ctx_ == nullptr) throw Error("EVP_MAC_CTX_dup: " + openssl_error());
@@ -108,7 +151,10 @@ Signer& Signer::operator=(const Signer& other) {
 }
 
 Signer::Signer(Signer&& other) noexcept
-    : scheme_(std::move(other.scheme_)), digest_size_(other.digest_size_), ctx_(other.ctx_) {
+    : scheme_(std::move(other.scheme_)),
+      digest_size_(other.digest_size_),
+      ctx_(other.ctx_),
+      sha256_(std::move(other.sha256_)) {
   other.ctx_ = nullptr;
 }
 
@@ -119,11 +165,16 @@ Signer& Signer::operator=(Signer&& other) noexcept {
     digest_size_ = other.digest_size_;
     ctx_ = other.ctx_;
     other.ctx_ = nullptr;
+    sha256_ = std::move(other.sha256_);
   }
   return *this;
 }
 
 bool Signer::compute(SignedParts parts, unsigned char* out) const {
+  if (sha256_) {
+    sha256_->compute(parts, out);
+    return true;
+  }
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(ctx_);
   if (ctx == nullptr) return false;
   bool ok = true;

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,11 +62,20 @@ class Signer {
   // OpenSSL failure.
   bool compute(SignedParts parts, unsigned char* out) const;
 
+  // hmac-sha256 (every connection file Python writes) keyed once: the
+  // SHA-256 states after the inner and outer key blocks. Each message
+  // copies them (a plain struct copy), where EVP_MAC_CTX_dup allocates and
+  // goes through OpenSSL's provider dispatch: that was over half the cost
+  // of signing a typical 500-byte message.
+  struct Sha256Pads;
+
   std::string scheme_;
   std::size_t digest_size_ = 0;
   // Keyed once at construction; each message works on an EVP_MAC_CTX_dup of
   // it, which skips re-hashing the key (Python's `self.auth.copy()`).
   evp_mac_ctx_st* ctx_ = nullptr;
+  // Set for hmac-sha256 with a key; then compute() does not use ctx_.
+  std::unique_ptr<Sha256Pads> sha256_;
 };
 
 }  // namespace ipp::wire
