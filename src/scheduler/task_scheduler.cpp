@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ipp/util/iso8601.hpp"
+#include "ipp/wire/json_reader.hpp"
 #include "python_error.hpp"
 
 namespace ipp::scheduler {
@@ -235,20 +236,21 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
     bad_input_log_.warn("invalid_task_request", "task::Invalid task msg: no client routing frame");
     return;
   }
+  // Only a few fields are needed: validate the dicts and read those fields
+  // from the raw text, without building a JSON value per dict.
   std::string error;
-  auto header = wire::parse_dict(raw.dict_bytes(wire::Dict::Header), &error);
+  auto header = wire::JsonObjectView::parse(raw.dict_bytes(wire::Dict::Header), &error, wire::kMaxJsonDepth);
   if (!header) {
     bad_input_log_.warn("invalid_task_request", "task::Invalid task msg: header: {}", error);
     return;
   }
-  const auto id_it = header->find("msg_id");
-  if (id_it == header->end() || !id_it->is_string() ||
-      id_it->get_ref<const std::string&>().empty()) {
+  std::optional<std::string> msg_id_field = header->string("msg_id");
+  if (!msg_id_field || msg_id_field->empty()) {
     bad_input_log_.warn("invalid_task_request", "task::Invalid task msg: header has no msg_id");
     return;
   }
-  std::string msg_id = id_it->get<std::string>();
-  auto md = wire::parse_dict(raw.dict_bytes(wire::Dict::Metadata), &error);
+  std::string msg_id = std::move(*msg_id_field);
+  auto md = wire::JsonObjectView::parse(raw.dict_bytes(wire::Dict::Metadata), &error, wire::kMaxJsonDepth);
   if (!md) {
     bad_input_log_.warn("invalid_task_request", "task::Invalid task msg {}: metadata: {}", msg_id,
                         error);
@@ -258,7 +260,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   // answering, which under hwm would hold its slot forever: refuse such a
   // request here instead of forwarding it (cheap: content is {} for apply).
   for (auto dict : {wire::Dict::ParentHeader, wire::Dict::Content}) {
-    if (!wire::parse_dict(raw.dict_bytes(dict), &error)) {
+    if (!wire::JsonObjectView::parse(raw.dict_bytes(dict), &error, wire::kMaxJsonDepth)) {
       bad_input_log_.warn("invalid_task_request", "task::Invalid task msg {}: {}", msg_id, error);
       return;
     }
@@ -287,7 +289,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   // only apply and execute requests from a view; anything else (a stray
   // query sent to the wrong socket) would hold an engine slot forever
   // under hwm and stall every later task, so it is refused here.
-  const std::string msg_type = header->value("msg_type", "");
+  const std::string msg_type = header->string("msg_type").value_or("");
   if (msg_type != "apply_request" && msg_type != "execute_request") {
     invalid = "msg_type '" + msg_type + "' cannot be load-balanced (only apply_request and "
               "execute_request)";
@@ -296,7 +298,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
     drain_updates(now);
     return;
   }
-  if (const auto t = md->find("targets"); t != md->end() && !t->is_null()) {
+  if (const auto t = md->get("targets"); t && !t->is_null()) {
     if (!t->is_array()) {
       invalid = std::string("targets: expected a list of engine uuids, got ") + t->type_name();
     } else {
@@ -311,7 +313,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
       }
     }
   }
-  if (const auto r = md->find("retries"); r != md->end() && !r->is_null()) {
+  if (const auto r = md->get("retries"); r && !r->is_null()) {
     if (auto n = retries_count(*r)) {
       job.retries = *n;
     } else {
@@ -319,7 +321,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
                           r->type_name());
     }
   }
-  if (const auto t = md->find("timeout"); t != md->end() && !t->is_null()) {
+  if (const auto t = md->get("timeout"); t && !t->is_null()) {
     if (auto seconds = timeout_seconds(*t)) {
       // `if timeout:` -- 0 means none.
       if (*seconds != 0.0) {
@@ -333,7 +335,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   }
   if (invalid.empty()) {
     // `after = md.get('after', None); if after:`
-    if (const auto a = md->find("after"); a != md->end() && py_truthy(*a)) {
+    if (const auto a = md->get("after"); a && py_truthy(*a)) {
       if (auto dep = parse_dependency(*a, &error)) {
         job.after = std::move(*dep);
       } else {
@@ -342,7 +344,7 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
     }
   }
   if (invalid.empty()) {
-    if (const auto f = md->find("follow"); f != md->end()) {
+    if (const auto f = md->get("follow")) {
       if (auto dep = parse_dependency(*f, &error)) {
         job.follow = std::move(*dep);
       } else {
@@ -482,10 +484,20 @@ void TaskScheduler::submit(Job& job) {
   engine_states_.find(uuid)->second.pending.insert(job.msg_id);
   job.engine = uuid;
 
-  wire::Message track = session_.make_message(
-      "task_destination", nlohmann::json{{"msg_id", job.msg_id}, {"engine_id", uuid}});
-  track.identities = {"tracktask", session_.session_id()};
-  output_.send_to_monitor(wire::encode(std::move(track), session_.signer()));
+  // [tracktask, S, |, task_destination {"msg_id", "engine_id"}], one per
+  // task: written as text, not built as JSON values.
+  std::string content = "{\"msg_id\": ";
+  wire::append_json_string(content, job.msg_id);
+  content += ", \"engine_id\": ";
+  wire::append_json_string(content, uuid);
+  content += "}";
+  wire::Frames track;
+  track.reserve(8);
+  track.push_back(frame_of("tracktask"));
+  track.push_back(frame_of(session_.session_id()));
+  wire::append_signed(track, session_.signer(), session_.header_text("task_destination"), "{}", "{}",
+                      content);
+  output_.send_to_monitor(std::move(track));
 }
 
 void TaskScheduler::save_unmet(Job& job, Clock::time_point now) {
@@ -563,36 +575,34 @@ void TaskScheduler::on_engine_reply(wire::RawMessage&& raw, Clock::time_point no
   }
   std::string engine(raw.identity(0));
   std::string error;
-  auto parent = wire::parse_dict(raw.dict_bytes(wire::Dict::ParentHeader), &error);
+  auto parent = wire::JsonObjectView::parse(raw.dict_bytes(wire::Dict::ParentHeader), &error,
+                                            wire::kMaxJsonDepth);
   if (!parent) {
     bad_input_log_.warn("invalid_task_reply", "task::Invalid result: parent_header: {}", error);
     return;
   }
-  auto md = wire::parse_dict(raw.dict_bytes(wire::Dict::Metadata), &error);
+  auto md = wire::JsonObjectView::parse(raw.dict_bytes(wire::Dict::Metadata), &error, wire::kMaxJsonDepth);
   if (!md) {
     bad_input_log_.warn("invalid_task_reply", "task::Invalid result: metadata: {}", error);
     return;
   }
-  const auto id_it = parent->find("msg_id");
-  Job* job = nullptr;
-  if (id_it != parent->end() && id_it->is_string()) {
-    job = find_job(id_it->get_ref<const std::string&>());
-  }
+  const auto parent_id = parent->string("msg_id");
+  Job* job = parent_id ? find_job(*parent_id) : nullptr;
   if (job == nullptr || job->engine != engine) {
     // E.g. a real reply after the EngineError was sent for it (Python:
     // KeyError in retries/pending, logged).
     bad_input_log_.warn("unexpected_task_reply",
                         "task::reply from engine {} for a task not pending on it: {}", engine,
-                        id_it != parent->end() ? id_it->dump() : std::string("(no msg_id)"));
+                        std::string(parent->raw("msg_id").value_or("(no msg_id)")));
     return;
   }
   // finish_job: dead engines are skipped.
   if (const auto idx = engine_index(engine); idx && loads_[*idx] > 0) --loads_[*idx];
 
-  const auto met = md->find("dependencies_met");
-  if (met == md->end() || py_truthy(*met)) {
+  const auto met = md->get("dependencies_met");
+  if (!met || py_truthy(*met)) {
     bool success = false;
-    if (const auto status = md->find("status"); status != md->end()) {
+    if (const auto status = md->get("status")) {
       success = status->is_string() && status->get_ref<const std::string&>() == "ok";
     } else {
       // Deviation: Python's md['status'] raises and the reply is lost; use

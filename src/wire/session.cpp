@@ -84,6 +84,25 @@ nlohmann::json Session::make_header(std::string_view msg_type) {
                         {"version", kProtocolVersion}};
 }
 
+std::string Session::header_text(std::string_view msg_type) {
+  std::string text;
+  text.reserve(160 + 2 * session_id_.size());
+  text += "{\"msg_id\": ";
+  append_json_string(text, new_msg_id());
+  text += ", \"msg_type\": ";
+  append_json_string(text, msg_type);
+  text += ", \"username\": ";
+  append_json_string(text, username_);
+  text += ", \"session\": ";
+  append_json_string(text, session_id_);
+  text += ", \"date\": \"";
+  text += util::iso8601_now();
+  text += "\", \"version\": \"";
+  text += kProtocolVersion;
+  text += "\"}";
+  return text;
+}
+
 Message Session::make_message(std::string_view msg_type, nlohmann::json content,
                               nlohmann::json parent_header, nlohmann::json metadata) {
   Message msg;

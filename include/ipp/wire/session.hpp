@@ -57,6 +57,11 @@ class Session {
   // jupyter_client.session.msg_header with date = now in UTC.
   nlohmann::json make_header(std::string_view msg_type);
 
+  // make_header() as JSON text, written directly: for messages a loop
+  // emits per task, where building and dumping a JSON value would cost
+  // more than the rest of the message.
+  std::string header_text(std::string_view msg_type);
+
   // A new message with a fresh header; the other dicts default to {}.
   // `parent_header` is the header of the request being answered.
   Message make_message(std::string_view msg_type,
