@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/app/controller.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -14,6 +16,9 @@ namespace ipp::app {
 
 struct Controller::Threads {
   std::vector<std::unique_ptr<Loop>> loops;
+  // Thread names (at most 15 characters): `top -H` and perf show each
+  // loop's share of the controller's time.
+  std::vector<const char*> names;
   std::vector<std::thread> threads;
 };
 
@@ -219,18 +224,22 @@ void Controller::start() {
   };
 
   threads_ = std::make_unique<Threads>();
-  threads_->loops.push_back(make_hub_loop(std::move(hub), settings_, std::move(engine_dict),
-                                          [this] { notify_done(); }));
-  threads_->loops.push_back(make_heart_loop(std::move(heart), settings_.ping_ms,
-                                            settings_.max_heartmonitor_misses));
-  threads_->loops.push_back(make_relay_loop(std::move(relay), settings_.session));
-  if (settings_.scheme != "none") {
-    threads_->loops.push_back(make_task_loop(std::move(task), settings_));
-  }
-  threads_->loops.push_back(make_broadcast_loop(std::move(bcast), settings_));
-  for (auto& loop : threads_->loops) {
-    Loop* l = loop.get();
-    threads_->threads.emplace_back([l] {
+  auto add_loop = [this](const char* name, std::unique_ptr<Loop> loop) {
+    threads_->names.push_back(name);
+    threads_->loops.push_back(std::move(loop));
+  };
+  add_loop("ipc-hub", make_hub_loop(std::move(hub), settings_, std::move(engine_dict),
+                                    [this] { notify_done(); }));
+  add_loop("ipc-heart", make_heart_loop(std::move(heart), settings_.ping_ms,
+                                        settings_.max_heartmonitor_misses));
+  add_loop("ipc-relay", make_relay_loop(std::move(relay), settings_.session));
+  if (settings_.scheme != "none") add_loop("ipc-task", make_task_loop(std::move(task), settings_));
+  add_loop("ipc-broadcast", make_broadcast_loop(std::move(bcast), settings_));
+  for (std::size_t i = 0; i < threads_->loops.size(); ++i) {
+    Loop* l = threads_->loops[i].get();
+    const char* name = threads_->names[i];
+    threads_->threads.emplace_back([l, name] {
+      ::pthread_setname_np(::pthread_self(), name);
       try {
         l->run();
       } catch (const zmq::error_t& e) {
