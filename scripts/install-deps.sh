@@ -10,7 +10,7 @@ pkgs="cmake g++ make pkg-config
   python3-ipyparallel python3-jupyter-client python3-numpy python3-pytest
   python3-pytest-asyncio python3-pytest-timeout python3-pytest-tornado
   openssh-server openssh-client openmpi-bin python3-mpi4py iproute2 procps
-  slurm-wlm munge"
+  slurm-wlm munge python3-matplotlib"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
