@@ -9,6 +9,7 @@
 //   hub (task)    the hub loop's work for intask + tracktask + outtask
 //   hub (mux)     the hub loop's work for in + out
 // Used to find and check optimisations (docs/performance.md).
+//   ipp_hotpaths [TASKS [LOG_LEVEL]]   (default 20000 INFO, as ipcontroller)
 #include <time.h>
 
 #include <cstdio>
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
   // logs every task, as hub.py does. Run with 2>/dev/null or 2>file.
   util::LogOptions log_options;
   log_options.name = "IPController";
+  if (argc > 2) log_options.level = util::parse_log_level(argv[2]);
   util::setup_logging(log_options);
   wire::SessionOptions options;
   options.key = kKey;

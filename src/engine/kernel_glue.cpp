@@ -283,6 +283,15 @@ def run_startup(opts):
         app.exec_files = list(opts["exec_files"])
         if opts.get("profile_dir"):
             app.profile_dir = ProfileDir(location=opts["profile_dir"])
+        # In the Python engine the running Application is IPEngine, whose
+        # .kernel ipykernel's enable_gui looks up (%pylab, %matplotlib
+        # inline). Take its place at the same levels (not IPKernelApp's, which
+        # stays uninitialised there too).
+        from IPython.core.application import BaseIPythonApplication
+        from traitlets.config import Application
+        if not Application.initialized():
+            Application._instance = app
+            BaseIPythonApplication._instance = app
         app.init_code()
         return
     ns = kernel.user_ns
