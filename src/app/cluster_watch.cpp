@@ -97,9 +97,13 @@ std::optional<Outcome> ClusterWatch::check_launchers() {
   cluster.poll();
   const bool controller_stopped = cluster.controller() && !cluster.controller()->running();
   const bool engines_stopped = !cluster.engine_sets().empty() && !any_engine_set_running(cluster);
-  if ((controller_stopped || engines_stopped) && !recorded) return Outcome::StoppedElsewhere;
+  // `recorded` was read before polling (our own rewrite after a failure
+  // drops entries); a file removed meanwhile means `ipcluster stop` got to
+  // it between the read and the poll.
+  const bool stopping = !recorded || cluster.file_removed_elsewhere();
+  if ((controller_stopped || engines_stopped) && stopping) return Outcome::StoppedElsewhere;
   // Processes ending while `ipcluster stop` works through them are no news.
-  if (recorded) exits.report(cluster, spdlog::level::warn);
+  if (!stopping) exits.report(cluster, spdlog::level::warn);
   if (controller_stopped) return Outcome::ControllerFailed;
   if (engines_stopped) return Outcome::EnginesFailed;
   return std::nullopt;

@@ -305,6 +305,11 @@ std::vector<std::string> Cluster::poll() {
   return stopped;
 }
 
+bool Cluster::file_removed_elsewhere() const {
+  std::error_code ec;
+  return wrote_file_ && !cluster_file_.empty() && !fs::exists(cluster_file_, ec);
+}
+
 bool Cluster::running() const {
   if (controller_ && controller_->state() != LauncherState::After) return true;
   return std::any_of(engines_.begin(), engines_.end(),

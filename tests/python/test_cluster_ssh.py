@@ -46,8 +46,17 @@ class Site:
         self.ipython_dir = tmp_path / "ipython"
         self.ipython_dir.mkdir()
         self.build = build_dir
+        # Python's ipcluster runs the OpenSSH client, which reads the
+        # password database's home, not $HOME: wrappers point it at our
+        # config so it reaches the test's hosts (and never asks DNS for them).
+        bindir = tmp_path / "bin"
+        bindir.mkdir()
+        for tool in ("ssh", "scp"):
+            (bindir / tool).write_text(f'#!/bin/sh\nexec /usr/bin/{tool} -F {self.ssh_config} "$@"\n')
+            (bindir / tool).chmod(0o755)
         self.env = dict(os.environ, HOME=str(self.home), IPYTHONDIR=str(self.ipython_dir),
-                        PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+                        PYTHONPATH=os.path.dirname(os.path.abspath(__file__)),
+                        PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
         self.env.pop("SSH_AUTH_SOCK", None)
         self.procs = []
 
@@ -355,3 +364,68 @@ c.Cluster.controller_location = {hosts.gateway['cl-0']!r}
     assert took < 60
     assert not (profile / "security" / "cluster-.json").exists()
     assert_nothing_left(hosts, ["cl-0", "cl-4"], str(profile))
+
+
+# ------------------------------------------------------ ipengine --ssh --
+
+CLIENT_IN_NAMESPACE = r"""
+import json, sys
+import ipyparallel as ipp
+rc = ipp.Client(sys.argv[1], timeout=30)
+rc.wait_for_engines(1, timeout=90)
+@ipp.interactive
+def where():
+    import os
+    return os.stat("/proc/self/ns/net").st_ino
+print(json.dumps(rc[:].apply_sync(where)))
+rc.shutdown(targets="all", block=True)
+rc.close()
+"""
+
+
+@pytest.mark.parametrize("controller", ["ours", "python"])
+def test_engine_tunnel_to_controller_on_another_hosts_loopback(tmp_path, hosts, build_dir, controller):
+    """The controller runs on cl-4 and listens only on cl-4's loopback; our
+    engine, on this machine, reaches it only through cl-4's sshd
+    (--ssh/--sshkey). A client on cl-4 runs a task on it."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    profile = tmp_path / "profile_tunnel"
+    profile.mkdir()
+    ns = hosts.namespace["cl-4"]
+    cmd = [str(build_dir / "ipcontroller")] if controller == "ours" else [PY, "-m", "ipyparallel.controller"]
+    env = dict(os.environ, HOME=str(home))
+    env.pop("SSH_AUTH_SOCK", None)
+    procs = []
+    try:
+        ctl = subprocess.Popen(["ip", "netns", "exec", ns, *cmd, f"--profile-dir={profile}", "--ip=127.0.0.1"],
+                               env=env, stdout=open(tmp_path / "controller.log", "wb"), stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+        procs.append(ctl)
+        engine_file = profile / "security" / "ipcontroller-engine.json"
+        client_file = profile / "security" / "ipcontroller-client.json"
+        wait_for(lambda: ctl.poll() is not None or (engine_file.exists() and client_file.exists()), 30,
+                 "the controller's files")
+        assert ctl.poll() is None, (tmp_path / "controller.log").read_text()
+        engine = subprocess.Popen([str(build_dir / "ipengine"), f"--profile-dir={profile}",
+                                   f"--ssh={hosts.user}@{hosts.address['cl-4']}", f"--sshkey={hosts.key}"],
+                                  env=env, stdout=open(tmp_path / "engine.log", "wb"), stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+        procs.append(engine)
+        client = subprocess.run(["ip", "netns", "exec", ns, PY, "-c", CLIENT_IN_NAMESPACE, str(client_file)],
+                                env=env, capture_output=True, text=True, timeout=150)
+        assert client.returncode == 0, client.stderr + (tmp_path / "engine.log").read_text()
+        # The engine ran here, not in cl-4's namespace.
+        assert json.loads(client.stdout.strip().splitlines()[-1]) == [os.stat("/proc/self/ns/net").st_ino]
+        assert engine.wait(timeout=30) == 0
+        assert "Tunneling connections to the controller" in (tmp_path / "engine.log").read_text()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+    assert_nothing_left(hosts, ["cl-4"], str(profile))

@@ -91,6 +91,9 @@ class Cluster {
   std::vector<std::string> poll();
 
   bool running() const;  // a controller or engine set is running
+  // This object wrote the cluster file and someone else has removed it
+  // since (`ipcluster stop` removes it before it stops the processes).
+  bool file_removed_elsewhere() const;
   ControllerLauncher* controller() const { return controller_.get(); }
   const std::vector<std::pair<std::string, std::unique_ptr<EngineSetLauncher>>>& engine_sets() const {
     return engines_;
