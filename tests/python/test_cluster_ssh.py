@@ -216,9 +216,14 @@ c.Cluster.controller_location = {hosts.gateway['cl-0']!r}
         e = engine_set["engines"]["cl-3/7"]
         assert e["hostname"] == "cl-3" and e["pid"] > 0 and e["state"] == "running"
         assert e["remote_profile_dir"] == str(profile)
-        # Debian's ipcluster reads it.
+        # Debian's ipcluster and Cluster.from_file read it.
         listing = python_ipcluster_list(site, "cluster")
         assert "34" in listing and "SSH" in listing, listing
+        loaded = subprocess.run(
+            [PY, "-c", "import ipyparallel as ipp; c = ipp.Cluster.from_file(profile='cluster'); "
+                       "(s,) = c.engines.values(); print(type(s).__name__, s.n, len(s.launchers))"],
+            env=site.env, capture_output=True, text=True, timeout=60)
+        assert loaded.stdout.split() == ["SSHEngineSetLauncher", "34", "34"], loaded.stderr
         print(f"34 engines registered {started:.1f} s after ipcluster start")
     finally:
         if rc is not None:
@@ -271,6 +276,42 @@ c.SSHEngineSetLauncher.engines = {{'host1.example.com' : 2, '{local_name}': 4}}
         assert p.wait(timeout=60) == 0
         s.close()
     assert_nothing_left(hosts, ["cl-1"], str(profile))
+
+
+def test_every_engines_dict_form(site, hosts, tmp_path):
+    """`n`, `(n, engine_args)`, a dict of SSHEngineLauncher traits, and a
+    `user@host:port` key; identifiers are `<key>/<i>`; `-n 3` is an upper
+    limit taken in dict order (the second engine of cl-2 is not started)."""
+    key = f"{hosts.user}@cl-1:22"
+    profile = site.profile("forms", f"""
+c.Cluster.engine_launcher_class = 'ssh'
+c.SSHEngineSetLauncher.engines = {{
+    'cl-0': (1, ['--log-level=10']),
+    {key!r}: 1,
+    'cl-2': {{'n': 2, 'engine_args': ['--log-level=30'], 'remote_python': '/usr/bin/python3'}},
+}}
+c.Cluster.controller_ip = '*'
+c.Cluster.controller_location = {hosts.gateway['cl-0']!r}
+""")
+    r = site.ipcluster("start", "--profile=forms", "--daemonize", "-n", "3", timeout=150)
+    try:
+        assert r.returncode == 0, r.stderr
+        with open(profile / "security" / "cluster-.json") as f:
+            (engine_set,) = json.load(f)["engines"]["sets"].values()
+        engines = engine_set["engines"]
+        assert set(engines) == {"cl-0/0", f"{key}/0", "cl-2/0"}
+        assert engines[f"{key}/0"]["user"] == hosts.user
+        assert engines[f"{key}/0"]["ssh_args"] == ["-p", "22"]
+        assert engines["cl-2/0"]["remote_python"] == "/usr/bin/python3"
+        wait_for(lambda: all(open(e["remote_output_file"]).read() for e in engines.values()), 30, "engine logs")
+        # --log-level=10 shows debug lines ("Kernel: ..."), 30 hides info ones.
+        wait_for(lambda: "Kernel:" in open(engines["cl-0/0"]["remote_output_file"]).read(), 30, "debug log")
+        assert "Kernel:" not in open(engines[f"{key}/0"]["remote_output_file"]).read()
+        assert "Completed registration" not in open(engines["cl-2/0"]["remote_output_file"]).read()
+    finally:
+        stop = site.ipcluster("stop", "--profile=forms")
+        assert stop.returncode == 0, stop.stderr
+    assert_nothing_left(hosts, ["cl-0", "cl-1", "cl-2"], str(profile))
 
 
 # ------------------------------------------------- SSH controller, proxy --
