@@ -98,6 +98,10 @@ void Controller::start() {
   }
   // Each loop's Session draws its own id, so msg_ids never collide.
   settings_.session.session_id.clear();
+  // The task database first: a file that cannot be used is a start-up
+  // error before any port is bound or file written.
+  std::string hub_session_id = wire::Session::new_session_id();
+  std::unique_ptr<hub::TaskStore> store = make_task_store(settings_, hub_session_id);
 
   PortPool pool(settings_.ports, settings_.engine_ports, settings_.client_ports);
   const int leaves = 1 << settings_.broadcast_depth;
@@ -228,8 +232,8 @@ void Controller::start() {
     threads_->names.push_back(name);
     threads_->loops.push_back(std::move(loop));
   };
-  add_loop("ipc-hub", make_hub_loop(std::move(hub), settings_, std::move(engine_dict),
-                                    [this] { notify_done(); }));
+  add_loop("ipc-hub", make_hub_loop(std::move(hub), settings_, std::move(store), std::move(hub_session_id),
+                                    std::move(engine_dict), [this] { notify_done(); }));
   add_loop("ipc-heart", make_heart_loop(std::move(heart), settings_.ping_ms,
                                         settings_.max_heartmonitor_misses));
   add_loop("ipc-relay", make_relay_loop(std::move(relay), settings_.session));

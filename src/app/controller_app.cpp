@@ -47,6 +47,8 @@ ControllerSettings make_settings(const config::ControllerOptions& o) {
   s.registration_timeout_s = o.registration_timeout;
   s.broadcast_depth = o.broadcast_scheduler_depth;
   s.db_class = std::string(config::db_kind_name(o.db));
+  s.sqlite_file = o.sqlite_location / o.sqlite_filename;
+  s.sqlite_table = o.sqlite_table;
   s.dictdb_record_limit = static_cast<std::size_t>(std::max(0LL, o.dictdb_record_limit));
   s.dictdb_size_limit = static_cast<std::size_t>(std::max(0LL, o.dictdb_size_limit));
   s.dictdb_cull_fraction = o.dictdb_cull_fraction;

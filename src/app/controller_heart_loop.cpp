@@ -42,6 +42,8 @@ class HeartLoop : public Loop {
     while (zmq::recv_multipart(s_.events, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       if (frames.size() >= 2 && frames[0].to_string_view() == kEngineUnregistered) {
         monitor_.forget(frames[1].to_string());
+      } else if (frames.size() >= 2 && frames[0].to_string_view() == kEngineRegistered) {
+        monitor_.learn(frames[1].to_string());  // a no-op unless restored
       }
       frames.clear();
     }

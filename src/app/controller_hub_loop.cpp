@@ -7,6 +7,7 @@
 #include "ipp/hub/hub.hpp"
 #include "ipp/hub/memory_task_store.hpp"
 #include "ipp/hub/no_task_store.hpp"
+#include "ipp/hub/sqlite_task_store.hpp"
 #include "ipp/util/error.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/codec.hpp"
@@ -14,17 +15,9 @@
 namespace ipp::app {
 namespace {
 
-std::unique_ptr<hub::TaskStore> make_store(const ControllerSettings& settings) {
-  if (settings.db_class == "NoDB") return std::make_unique<hub::NoTaskStore>();
-  if (settings.db_class == "DictDB") {
-    hub::MemoryTaskStoreOptions options;
-    options.record_limit = settings.dictdb_record_limit;
-    options.size_limit = settings.dictdb_size_limit;
-    options.cull_fraction = settings.dictdb_cull_fraction;
-    return std::make_unique<hub::MemoryTaskStore>(options);
-  }
-  throw Error("IPController.db_class = '" + settings.db_class +
-              "' is not implemented yet by this controller (DictDB and NoDB are)");
+wire::SessionOptions with_session_id(wire::SessionOptions options, std::string session_id) {
+  options.session_id = std::move(session_id);
+  return options;
 }
 
 // The hub's thread: the registration/query ROUTER, the notification PUB,
@@ -32,11 +25,11 @@ std::unique_ptr<hub::TaskStore> make_store(const ControllerSettings& settings) {
 // tells the schedulers and the heart monitor about engines.
 class HubLoop : public Loop, public hub::HubOutput {
  public:
-  HubLoop(HubSockets sockets, const ControllerSettings& settings, nlohmann::json engine_info,
-          std::function<void()> on_shutdown)
+  HubLoop(HubSockets sockets, const ControllerSettings& settings, std::unique_ptr<hub::TaskStore> store,
+          std::string session_id, nlohmann::json engine_info, std::function<void()> on_shutdown)
       : s_(std::move(sockets)),
-        session_(settings.session),
-        store_(make_store(settings)),
+        session_(with_session_id(settings.session, std::move(session_id))),
+        store_(std::move(store)),
         hub_(session_, *store_, *this, make_options(settings, std::move(engine_info))),
         on_shutdown_(std::move(on_shutdown)) {
     if (settings.restore_engines) {
@@ -175,11 +168,33 @@ class HubLoop : public Loop, public hub::HubOutput {
 
 }  // namespace
 
+std::unique_ptr<hub::TaskStore> make_task_store(const ControllerSettings& settings,
+                                                const std::string& hub_session_id) {
+  if (settings.db_class == "NoDB") return std::make_unique<hub::NoTaskStore>();
+  if (settings.db_class == "DictDB") {
+    hub::MemoryTaskStoreOptions options;
+    options.record_limit = settings.dictdb_record_limit;
+    options.size_limit = settings.dictdb_size_limit;
+    options.cull_fraction = settings.dictdb_cull_fraction;
+    return std::make_unique<hub::MemoryTaskStore>(options);
+  }
+  if (settings.db_class == "SQLiteDB") {
+    hub::SqliteTaskStoreOptions options;
+    options.file = settings.sqlite_file;
+    options.table = settings.sqlite_table;
+    options.session_id = hub_session_id;
+    return std::make_unique<hub::SqliteTaskStore>(std::move(options));
+  }
+  throw Error("IPController.db_class = '" + settings.db_class +
+              "' is not implemented by this controller (DictDB, NoDB and SQLiteDB are)");
+}
+
 std::unique_ptr<Loop> make_hub_loop(HubSockets sockets, const ControllerSettings& settings,
+                                    std::unique_ptr<hub::TaskStore> store, std::string hub_session_id,
                                     nlohmann::json engine_connection_info,
                                     std::function<void()> on_shutdown) {
-  return std::make_unique<HubLoop>(std::move(sockets), settings, std::move(engine_connection_info),
-                                   std::move(on_shutdown));
+  return std::make_unique<HubLoop>(std::move(sockets), settings, std::move(store), std::move(hub_session_id),
+                                   std::move(engine_connection_info), std::move(on_shutdown));
 }
 
 }  // namespace ipp::app

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "ipp/app/controller.hpp"
+#include "ipp/hub/task_store.hpp"
 #include "ipp/util/poll_loop.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/codec.hpp"
@@ -70,9 +71,16 @@ struct HubSockets {
   zmq::socket_t events;        // PUB, bound on kEngineEventsEndpoint
   zmq::socket_t resubmit;      // DEALER to kTaskInEndpoint
 };
+// The task store IPController.db_class names (DictDB, NoDB, SQLiteDB).
+// `hub_session_id` names SQLiteDB's table when SQLiteDB.table is "".
+// Throws ipp::Error when it cannot be opened (SQLiteDB).
+std::unique_ptr<hub::TaskStore> make_task_store(const ControllerSettings& settings,
+                                                const std::string& hub_session_id);
+
 // `on_shutdown` runs on the hub thread once a shutdown_request was served
-// and the grace period has passed.
+// and the grace period has passed. The hub's Session uses `hub_session_id`.
 std::unique_ptr<Loop> make_hub_loop(HubSockets sockets, const ControllerSettings& settings,
+                                    std::unique_ptr<hub::TaskStore> store, std::string hub_session_id,
                                     nlohmann::json engine_connection_info,
                                     std::function<void()> on_shutdown);
 

@@ -58,4 +58,6 @@ void HeartMonitor::forget(const std::string& heart) {
   responses_.erase(heart);
 }
 
+void HeartMonitor::learn(const std::string& heart) { hearts_.insert(heart); }
+
 }  // namespace ipp::heartbeat

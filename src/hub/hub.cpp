@@ -103,6 +103,7 @@ Hub::Hub(wire::Session& session, TaskStore& store, HubOutput& output, HubOptions
       store_(store),
       output_(output),
       options_(std::move(options)),
+      completions_(options_.completed_memory),
       bad_input_log_(std::make_unique<util::RateLimitedLog>()) {
   handlers_ = {
       {"queue_request", &Hub::queue_request},
@@ -307,7 +308,7 @@ void Hub::fail_stranded(const Stranded& stranded) {
   const int id = stranded.engine.id;
   for (const auto& msg_id : stranded.msg_ids) {
     if (pending_.erase(msg_id) == 0) continue;
-    all_completed_.insert(msg_id);
+    completions_.add(msg_id, std::nullopt);
     // Deliberate deviation: hub.py leaves failed ids in queues[eid].
     erase_one(queues_[id].queue, msg_id);
     const HubError error("EngineError", "Engine " + std::to_string(id) +
@@ -415,10 +416,10 @@ void Hub::queue_request(const std::string& identity, wire::Message& request) {
   for (const int t : targets) {
     const EngineQueues& q = queues_.at(t);
     if (verbose) {
-      out[std::to_string(t)] = {{"queue", q.queue}, {"completed", q.completed}, {"tasks", q.tasks}};
+      out[std::to_string(t)] = {{"queue", q.queue}, {"completed", completions_.recent(t)}, {"tasks", q.tasks}};
     } else {
       out[std::to_string(t)] = {
-          {"queue", q.queue.size()}, {"completed", q.completed.size()}, {"tasks", q.tasks.size()}};
+          {"queue", q.queue.size()}, {"completed", completions_.count(t)}, {"tasks", q.tasks.size()}};
     }
   }
   if (verbose) {
@@ -465,7 +466,7 @@ void Hub::result_request(const std::string& identity, wire::Message& request) {
     // DB, so results of a previous controller run are "No such message".
     std::vector<std::string> unknown;
     for (const auto& id : msg_ids) {
-      if (pending_.count(id) == 0 && all_completed_.count(id) == 0) unknown.push_back(id);
+      if (pending_.count(id) == 0 && !completions_.contains(id)) unknown.push_back(id);
     }
     if (!unknown.empty()) {
       try {
@@ -492,7 +493,7 @@ void Hub::result_request(const std::string& identity, wire::Message& request) {
     const auto record = records.find(msg_id);
     if (pending_.count(msg_id) != 0) {
       pending.push_back(msg_id);
-    } else if (all_completed_.count(msg_id) != 0) {
+    } else if (completions_.contains(msg_id)) {
       if (!status_only && record == records.end()) {
         // Culled from DictDB (hub.py fails here with a bare KeyError).
         reply(identity, "result_reply", error_content(key_error("No such message: " + msg_id)),
@@ -883,16 +884,28 @@ void Hub::save_queue_result(wire::Message&& msg) {
   const std::string msg_id = msg.parent_msg_id();
   if (msg_id.empty()) return;
   if (pending_.erase(msg_id) != 0) {
-    all_completed_.insert(msg_id);
-    EngineQueues& q = queues_[eid];
-    erase_one(q.queue, msg_id);
     // As hub.py: direct replies count as completed even when aborted.
-    q.completed.push_back(msg_id);
+    completions_.add(msg_id, eid);
+    erase_one(queues_[eid].queue, msg_id);
     spdlog::info("queue::request '{}' completed on {}", msg_id, eid);
-  } else if (all_completed_.count(msg_id) == 0) {
-    // Possibly a result from an engine that died before delivering it.
-    spdlog::warn("queue:: unknown msg finished '{}'", msg_id);
-    return;
+  } else if (!completions_.contains(msg_id)) {
+    // Not answered in this run as far as memory goes: an id older than the
+    // completion log, a request made before a restart (--restore: the
+    // engine kept running it), or one nobody knows.
+    std::optional<TaskRecord> record;
+    try {
+      record = store_.get_record(msg_id);
+    } catch (const HubError& e) {
+      spdlog::debug("no record for {}: {}", msg_id, e.what());
+    }
+    if (!record) {
+      // Possibly a result from an engine that died before delivering it.
+      spdlog::warn("queue:: unknown msg finished '{}'", msg_id);
+      return;
+    }
+    // Deliberate deviation: hub.py drops a result it has no pending entry
+    // for, leaving a restored record pending forever.
+    if (!record->completed) spdlog::info("queue::late result for '{}' recorded", msg_id);
   }
   // Updated even when already completed: the unregistration may have been
   // premature (hub.py).
@@ -973,10 +986,10 @@ void Hub::save_task_result(wire::Message&& msg) {
     spdlog::debug("task::unknown task '{}' finished", msg_id);
     return;
   }
-  all_completed_.insert(msg_id);
+  const bool counted = engine != nullptr && status != "aborted";
+  completions_.add(msg_id, counted ? std::optional<int>(engine->id) : std::nullopt);
   if (engine != nullptr) {
     spdlog::info("task::task '{}' finished on {}", msg_id, engine->id);
-    if (status != "aborted") queues_[engine->id].completed.push_back(msg_id);
     erase_one(queues_[engine->id].tasks, msg_id);
   } else {
     spdlog::info("task::task '{}' finished", msg_id);

@@ -36,7 +36,9 @@ struct ControllerSettings {
   int max_heartmonitor_misses = 10;
   double registration_timeout_s = 0;  // 0: max(30, ping_ms / 100) as Python
   int broadcast_depth = 1;
-  std::string db_class = "DictDB";    // DictDB | NoDB (SQLiteDB: issue 5)
+  std::string db_class = "DictDB";    // DictDB | NoDB | SQLiteDB
+  std::filesystem::path sqlite_file = "tasks.db";  // SQLiteDB.location / SQLiteDB.filename
+  std::string sqlite_table = "ipython-tasks";      // SQLiteDB.table
   std::size_t dictdb_record_limit = 1024;
   std::size_t dictdb_size_limit = std::size_t(1) << 30;
   double dictdb_cull_fraction = 0.1;

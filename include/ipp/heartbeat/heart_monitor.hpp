@@ -44,6 +44,13 @@ class HeartMonitor {
   // stop tracking it so its silence is not reported again.
   void forget(const std::string& heart);
 
+  // The hub registered this engine without a first beat (--restore):
+  // track it from now on, so that if it never answers it is reported
+  // stopped after max_misses beats, and if it answers it is not reported
+  // as new. (heartmonitor.py never learns restored hearts: an engine that
+  // does not come back stays registered forever.)
+  void learn(const std::string& heart);
+
   bool is_known(const std::string& heart) const { return hearts_.count(heart) > 0; }
   std::size_t heart_count() const { return hearts_.size(); }
 

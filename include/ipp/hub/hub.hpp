@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipp/hub/completion_log.hpp"
 #include "ipp/hub/engine_registry.hpp"
 #include "ipp/hub/hub_error.hpp"
 #include "ipp/hub/hub_output.hpp"
@@ -55,6 +56,9 @@ struct HubOptions {
   // `wall_clock` stamps records (received, completed of failed tasks).
   std::function<std::chrono::steady_clock::time_point()> clock;
   std::function<util::TimePoint()> wall_clock;
+  // How many answered msg_ids are remembered in memory (CompletionLog);
+  // older ones are looked up in the task store.
+  std::size_t completed_memory = 65536;
 };
 
 // The hub. Not thread-safe: all methods must be called from the one loop
@@ -137,15 +141,15 @@ class Hub {
 
   const EngineRegistry& registry() const { return registry_; }
 
-  // Bookkeeping, read-only (hub.py pending, queues/tasks/completed,
-  // all_completed, unassigned).
+  // Bookkeeping, read-only (hub.py pending, queues/tasks, unassigned; its
+  // all_completed and completed lists are completions()).
   struct EngineQueues {
     std::vector<std::string> queue;      // direct requests not answered
     std::vector<std::string> tasks;      // tasks assigned, not answered
-    std::vector<std::string> completed;  // answered (aborted tasks excluded)
   };
   const std::set<std::string, std::less<>>& pending() const { return pending_; }
-  const std::set<std::string, std::less<>>& all_completed() const { return all_completed_; }
+  // Answered msg_ids (aborted tasks not counted for their engine).
+  const CompletionLog& completions() const { return completions_; }
   const std::set<std::string, std::less<>>& unassigned() const { return unassigned_; }
   // Engine ids ever registered in this controller's lifetime; lists are
   // kept after an engine leaves, as in hub.py. nullptr for unknown ids.
@@ -209,7 +213,7 @@ class Hub {
   std::map<std::string, Handler, std::less<>> handlers_;
 
   std::set<std::string, std::less<>> pending_;
-  std::set<std::string, std::less<>> all_completed_;
+  CompletionLog completions_;
   std::set<std::string, std::less<>> unassigned_;
   std::map<int, EngineQueues> queues_;
   // Task msg_id -> engine id it was last assigned to (tracktask), so a

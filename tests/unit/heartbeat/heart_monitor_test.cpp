@@ -73,6 +73,18 @@ TEST(HeartMonitorTest, ForgottenHeartIsNotReportedStopped) {
   EXPECT_TRUE(monitor.beat(3.0).stopped_hearts.empty());
 }
 
+TEST(HeartMonitorTest, LearnedHeartIsNotNewAndIsReportedStoppedIfSilent) {
+  HeartMonitor monitor(1);
+  monitor.learn("back");  // a restored engine that came back
+  monitor.learn("gone");  // one that did not
+  auto b = monitor.beat(1.0);
+  EXPECT_TRUE(b.stopped_hearts.empty());  // a first miss is probation
+  monitor.on_pong("back", b.ping);
+  b = monitor.beat(2.0);
+  EXPECT_TRUE(b.new_hearts.empty());
+  EXPECT_EQ(b.stopped_hearts, std::vector<std::string>{"gone"});
+}
+
 TEST(HeartMonitorTest, FormatsLikePythonStrOfFloat) {
   EXPECT_EQ(HeartMonitor::format_lifetime(3.0), "3.0");
   EXPECT_EQ(HeartMonitor::format_lifetime(1.002355921000003), "1.002355921000003");

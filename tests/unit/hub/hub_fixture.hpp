@@ -30,6 +30,7 @@ class HubFixture : public ::testing::Test {
     options.engine_state_file = std::move(state_file);
     options.clock = [this] { return clocks_.steady; };
     options.wall_clock = [this] { return clocks_.wall; };
+    options.completed_memory = completed_memory_;
     hub_ = std::make_unique<Hub>(hub_session_, store(), output_, std::move(options));
   }
 
@@ -104,6 +105,7 @@ class HubFixture : public ::testing::Test {
   std::optional<TaskRecord> record(const std::string& msg_id) { return store().get_record(msg_id); }
 
   FakeClocks clocks_;
+  std::size_t completed_memory_ = 65536;
   static wire::SessionOptions keyed() {
     wire::SessionOptions options;
     options.key = "hub-key";

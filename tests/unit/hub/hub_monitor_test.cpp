@@ -42,9 +42,9 @@ TEST_F(HubMonitorTest, MuxReplyCompletesAndRecordsResult) {
   hub_->handle_monitor("in", std::move(request));
   hub_->handle_monitor("out", std::move(reply));
   EXPECT_EQ(hub_->pending().count(msg_id), 0u);
-  EXPECT_EQ(hub_->all_completed().count(msg_id), 1u);
+  EXPECT_EQ(hub_->completions().contains(msg_id), true);
   EXPECT_TRUE(hub_->queues(0)->queue.empty());
-  EXPECT_EQ(hub_->queues(0)->completed, std::vector<std::string>{msg_id});
+  EXPECT_EQ(hub_->completions().recent(0), std::vector<std::string>{msg_id});
   const auto rec = record(msg_id);
   EXPECT_EQ(rec->completed, util::parse_iso8601("2026-11-21T08:00:02Z"));
   EXPECT_EQ(rec->started, util::parse_iso8601("2026-11-21T08:00:01.5Z"));
@@ -67,8 +67,46 @@ TEST_F(HubMonitorTest, UnknownMuxReplyDoesNotTouchRecords) {
   wire::Message request = mux_request("u0");
   const std::string msg_id = request.msg_id();
   hub_->handle_monitor("out", engine_reply("u0", request));
-  EXPECT_EQ(hub_->all_completed().count(msg_id), 0u);
+  EXPECT_EQ(hub_->completions().contains(msg_id), false);
   EXPECT_FALSE(record(msg_id));
+}
+
+TEST_F(HubMonitorTest, LateMuxReplyForARequestOfAPreviousRunIsRecorded) {
+  wire::Message request = mux_request("u0");
+  const std::string msg_id = request.msg_id();
+  wire::Message reply = engine_reply("u0", request);
+  hub_->handle_monitor("in", std::move(request));
+  make_hub();  // the controller restarted; the store (a file) kept the record
+  register_engine("u0");
+  hub_->handle_monitor("out", std::move(reply));
+  const auto rec = record(msg_id);
+  ASSERT_TRUE(rec);
+  EXPECT_TRUE(rec->completed);
+  EXPECT_EQ(rec->result_content["status"], "ok");
+  const auto& status = query("result_request", {{"msg_ids", {msg_id}}, {"status_only", true}});
+  EXPECT_EQ(status.content["completed"], nlohmann::json::array({msg_id}));
+}
+
+TEST_F(HubMonitorTest, CompletionsBeyondMemoryAreAnsweredFromTheStore) {
+  completed_memory_ = 2;
+  make_hub();
+  register_engine("u0");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    wire::Message request = mux_request("u0");
+    ids.push_back(request.msg_id());
+    wire::Message reply = engine_reply("u0", request);
+    hub_->handle_monitor("in", std::move(request));
+    hub_->handle_monitor("out", std::move(reply));
+  }
+  EXPECT_FALSE(hub_->completions().contains(ids[0]));
+  const auto& status = query("result_request", {{"msg_ids", ids}, {"status_only", true}});
+  EXPECT_EQ(status.content["status"], "ok");
+  EXPECT_EQ(status.content["completed"].size(), 5u);
+  const auto& results = query("result_request", {{"msg_ids", {ids[0]}}});
+  EXPECT_EQ(results.content[ids[0]]["result_content"]["status"], "ok");
+  const auto& queues = query("queue_request", {{"targets", {0}}});
+  EXPECT_EQ(queues.content["0"]["completed"], 5);
 }
 
 TEST_F(HubMonitorTest, MessageWithoutRoutingFramesIsDropped) {
@@ -104,9 +142,9 @@ TEST_F(HubMonitorTest, TaskReplyCompletesTask) {
   hub_->handle_monitor("tracktask", task_destination(msg_id, "u1"));
   hub_->handle_monitor("outtask", std::move(reply));
   EXPECT_EQ(hub_->pending().count(msg_id), 0u);
-  EXPECT_EQ(hub_->all_completed().count(msg_id), 1u);
+  EXPECT_EQ(hub_->completions().contains(msg_id), true);
   EXPECT_TRUE(hub_->queues(1)->tasks.empty());
-  EXPECT_EQ(hub_->queues(1)->completed, std::vector<std::string>{msg_id});
+  EXPECT_EQ(hub_->completions().recent(1), std::vector<std::string>{msg_id});
   const auto rec = record(msg_id);
   EXPECT_EQ(rec->engine_uuid, "u1");
   EXPECT_TRUE(rec->completed);
@@ -120,8 +158,8 @@ TEST_F(HubMonitorTest, AbortedTaskIsNotCountedAsCompleted) {
   hub_->handle_monitor("intask", std::move(request));
   hub_->handle_monitor("tracktask", task_destination(msg_id, "u1"));
   hub_->handle_monitor("outtask", std::move(reply));
-  EXPECT_EQ(hub_->all_completed().count(msg_id), 1u);
-  EXPECT_TRUE(hub_->queues(1)->completed.empty());
+  EXPECT_EQ(hub_->completions().contains(msg_id), true);
+  EXPECT_TRUE(hub_->completions().recent(1).empty());
   EXPECT_TRUE(hub_->queues(1)->tasks.empty());
 }
 
@@ -134,7 +172,7 @@ TEST_F(HubMonitorTest, SchedulerErrorReplyWithoutEngineCompletesTask) {
   hub_->handle_monitor("intask", std::move(request));
   hub_->handle_monitor("outtask", std::move(reply));
   EXPECT_EQ(hub_->unassigned().count(msg_id), 0u);
-  EXPECT_EQ(hub_->all_completed().count(msg_id), 1u);
+  EXPECT_EQ(hub_->completions().contains(msg_id), true);
   EXPECT_EQ(record(msg_id)->engine_uuid, "");
 }
 
