@@ -785,12 +785,7 @@ TaskRecord Hub::init_record(wire::Message&& msg) {
 
 void Hub::store_request_record(TaskRecord&& record, FieldMask fields, bool skip_buffer_merge) {
   const std::string msg_id = record.msg_id;
-  std::optional<TaskRecord> existing;
-  try {
-    existing = store_.get_record(msg_id);
-  } catch (const HubError& e) {
-    spdlog::debug("no existing record for {}: {}", msg_id, e.what());
-  }
+  std::optional<TaskRecord> existing = stored_record(msg_id);
   if (!existing) {
     try {
       store_.add_record(std::move(record));
@@ -813,6 +808,16 @@ void Hub::store_request_record(TaskRecord&& record, FieldMask fields, bool skip_
     }
   }
   update_record(msg_id, std::move(record), fields);
+}
+
+std::optional<TaskRecord> Hub::stored_record(const std::string& msg_id) {
+  try {
+    return store_.get_record(msg_id);
+  } catch (const HubError& e) {
+    // The store logged it; hub.py treats a failed look-up as "no record".
+    spdlog::debug("no existing record for {}: {}", msg_id, e.what());
+    return std::nullopt;
+  }
 }
 
 void Hub::update_record(const std::string& msg_id, TaskRecord&& values, const FieldMask& fields) {
@@ -892,12 +897,7 @@ void Hub::save_queue_result(wire::Message&& msg) {
     // Not answered in this run as far as memory goes: an id older than the
     // completion log, a request made before a restart (--restore: the
     // engine kept running it), or one nobody knows.
-    std::optional<TaskRecord> record;
-    try {
-      record = store_.get_record(msg_id);
-    } catch (const HubError& e) {
-      spdlog::debug("no record for {}: {}", msg_id, e.what());
-    }
+    const std::optional<TaskRecord> record = stored_record(msg_id);
     if (!record) {
       // Possibly a result from an engine that died before delivering it.
       spdlog::warn("queue:: unknown msg finished '{}'", msg_id);
@@ -927,12 +927,7 @@ void Hub::save_task_request(wire::Message&& msg) {
   pending_.insert(msg_id);
   unassigned_.insert(msg_id);
 
-  std::optional<TaskRecord> existing;
-  try {
-    existing = store_.get_record(msg_id);
-  } catch (const HubError& e) {
-    spdlog::debug("no existing record for {}: {}", msg_id, e.what());
-  }
+  std::optional<TaskRecord> existing = stored_record(msg_id);
   FieldMask fields = FieldMask::all();
   if (existing && existing->resubmitted) {
     // hub.py: don't clobber these on a resubmitted record; buffers might be
@@ -1031,12 +1026,7 @@ void Hub::save_iopub_message(wire::Message&& msg) {
   const std::string msg_type = msg.msg_type();
   const json& content = msg.content;
 
-  std::optional<TaskRecord> existing;
-  try {
-    existing = store_.get_record(msg_id);
-  } catch (const HubError& e) {
-    spdlog::debug("no existing record for {}: {}", msg_id, e.what());
-  }
+  std::optional<TaskRecord> existing = stored_record(msg_id);
 
   TaskRecord values(msg_id);
   Field field;

@@ -129,8 +129,14 @@ class SqliteTaskStore::Writer {
           continue;
         }
         failed(e);
-        if (pending_.stopping() && Clock::now() >= stop_deadline_) break;
-        pending_.sleep(backoff);
+        if (pending_.stopping()) {
+          // Closing: keep trying until the deadline, without spinning.
+          const auto now = Clock::now();
+          if (now >= stop_deadline_) break;
+          std::this_thread::sleep_for(std::min<Clock::duration>(backoff, stop_deadline_ - now));
+        } else {
+          pending_.sleep(backoff);
+        }
         backoff = std::min(backoff * 2, options_.retry_max);
       }
     }
@@ -601,7 +607,18 @@ std::vector<TaskRecord> SqliteTaskStore::find_records(const Query& query, const 
     found.emplace_back(pending, order, std::move(projected));
   };
 
-  reading("find_records", [&] {
+  // A query for msg_ids that are all pending inserts or erases (the hub's
+  // result_request for recent tasks) is answered from memory alone: faster,
+  // and it still works while the file cannot be read.
+  bool need_file = true;
+  if (const auto ids = query.msg_id_candidates()) {
+    need_file = std::any_of(ids->begin(), ids->end(), [&](const std::string& id) {
+      const auto it = overlay.find(id);
+      return it == overlay.end() || it->second.kind == Kind::Update;
+    });
+  }
+
+  if (need_file) reading("find_records", [&] {
     std::vector<Field> columns;
     const std::string sql = select_sql(fields, &columns) + " WHERE " + filter.where;
     SqliteStatement stmt = reader_->prepare(sql);

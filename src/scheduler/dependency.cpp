@@ -44,19 +44,19 @@ bool Dependency::contains(std::string_view id) const {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
-bool Dependency::check(const IdSet& completed, const IdSet& failed) const {
+bool Dependency::check(const TaskOutcomes& outcomes) const {
   if (ids.empty()) return true;
   auto counted = [&](const std::string& id) {
-    return (success && completed.contains(id)) || (failure && failed.contains(id));
+    return (success && outcomes.succeeded(id)) || (failure && outcomes.failed(id));
   };
   return all ? std::all_of(ids.begin(), ids.end(), counted)
              : std::any_of(ids.begin(), ids.end(), counted);
 }
 
-bool Dependency::unreachable(const IdSet& completed, const IdSet& failed) const {
+bool Dependency::unreachable(const TaskOutcomes& outcomes) const {
   if (ids.empty()) return false;
   auto bad = [&](const std::string& id) {
-    return (!success && completed.contains(id)) || (!failure && failed.contains(id));
+    return (!success && outcomes.succeeded(id)) || (!failure && outcomes.failed(id));
   };
   return all ? std::any_of(ids.begin(), ids.end(), bad)
              : std::all_of(ids.begin(), ids.end(), bad);

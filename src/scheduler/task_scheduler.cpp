@@ -134,7 +134,7 @@ bool TaskScheduler::any_engine_at_hwm_minus_one() const {
 }
 
 bool TaskScheduler::is_done(std::string_view msg_id) const {
-  return all_completed_.contains(msg_id) || all_failed_.contains(msg_id);
+  return finished_.contains(msg_id);
 }
 
 TaskScheduler::Job* TaskScheduler::find_job(std::string_view msg_id) {
@@ -275,7 +275,6 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   const std::size_t identity_count = raw.identity_count();
   wire::Frames frames = std::move(raw).release();
   output_.send_to_monitor(monitor_copy("intask", frames));
-  all_ids_.insert(msg_id);
 
   auto [job_it, inserted] =
       jobs_.try_emplace(msg_id, msg_id, next_seq_++, std::move(frames), identity_count);
@@ -365,11 +364,10 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   if (!after.empty()) {
     if (after.all) {
       std::erase_if(after.ids, [&](const std::string& id) {
-        return (after.success && all_completed_.contains(id)) ||
-               (after.failure && all_failed_.contains(id));
+        return (after.success && finished_.succeeded(id)) || (after.failure && finished_.failed(id));
       });
     }
-    if (after.check(all_completed_, all_failed_)) after = Dependency{};
+    if (after.check(finished_)) after = Dependency{};
   }
 
   // Validate: own id or ids never seen -> InvalidDependency; already
@@ -377,20 +375,22 @@ void TaskScheduler::on_client_request(wire::RawMessage&& raw, Clock::time_point 
   for (const Dependency* dep : {&job.after, &job.follow}) {
     if (dep->empty()) continue;
     const bool unknown = std::any_of(dep->ids.begin(), dep->ids.end(),
-                                     [&](const std::string& id) { return !all_ids_.contains(id); });
+                                     [&](const std::string& id) {
+                                       return !finished_.contains(id) && find_job(id) == nullptr;
+                                     });
     if (dep->contains(msg_id) || unknown) {
       fail_unreachable(job, kInvalid);
       drain_updates(now);
       return;
     }
-    if (dep->unreachable(all_completed_, all_failed_)) {
+    if (dep->unreachable(finished_)) {
       fail_unreachable(job, kImpossible);
       drain_updates(now);
       return;
     }
   }
 
-  if (job.after.check(all_completed_, all_failed_)) {
+  if (job.after.check(finished_)) {
     if (maybe_run(job, now) == RunResult::Waiting) save_unmet(job, now);
   } else {
     save_unmet(job, now);
@@ -407,10 +407,7 @@ TaskScheduler::RunResult TaskScheduler::maybe_run(Job& job, Clock::time_point /*
     const std::string& uuid = targets_[i];
     if (contains(job.blacklist, uuid)) continue;
     if (!job.targets.empty() && !contains(job.targets, uuid)) continue;
-    if (!job.follow.empty()) {
-      const EngineState& st = engine_states_.find(uuid)->second;
-      if (!job.follow.check(st.completed, st.failed)) continue;
-    }
+    if (!job.follow.empty() && !job.follow.check(finished_.on_engine(uuid))) continue;
     candidates_.push_back(i);
   }
   if (!available) return RunResult::Waiting;  // no engines, definitely can't run
@@ -422,16 +419,16 @@ TaskScheduler::RunResult TaskScheduler::maybe_run(Job& job, Clock::time_point /*
       std::string_view first;
       bool several = false;
       for (const std::string& id : job.follow.ids) {
-        const bool relevant = (job.follow.success && all_completed_.contains(id)) ||
-                              (job.follow.failure && all_failed_.contains(id));
+        const bool relevant = (job.follow.success && finished_.succeeded(id)) ||
+                              (job.follow.failure && finished_.failed(id));
         if (!relevant) continue;
         // Tasks failed by the scheduler itself never ran anywhere (Python
         // raises KeyError on them here).
-        const auto dest = destinations_.find(id);
-        if (dest == destinations_.end()) continue;
+        const std::string_view dest = finished_.destination(id);
+        if (dest.empty()) continue;
         if (first.empty()) {
-          first = dest->second;
-        } else if (dest->second != first) {
+          first = dest;
+        } else if (dest != first) {
           several = true;
         }
       }
@@ -532,7 +529,7 @@ void TaskScheduler::leave_queue(Job& job) {
 void TaskScheduler::fail_unreachable(Job& job, std::string_view ename, std::string_view evalue) {
   if (job.waiting) leave_queue(job);
   spdlog::debug("task {} failing as unreachable with: {}", job.msg_id, ename);
-  all_failed_.insert(job.msg_id);
+  finished_.add(job.msg_id, false, "");
 
   // apply_reply (even for execute_request), parent = the request header,
   // EMPTY metadata, to [C] and to the monitor as [outtask, C, |, ...].
@@ -643,14 +640,7 @@ void TaskScheduler::handle_result(wire::Frames&& frames, Job& job, const std::st
 
   EngineState& st = engine_states_.find(engine)->second;
   st.pending.erase(job.msg_id);
-  if (success) {
-    st.completed.insert(job.msg_id);
-    all_completed_.insert(job.msg_id);
-  } else {
-    st.failed.insert(job.msg_id);
-    all_failed_.insert(job.msg_id);
-  }
-  destinations_.insert_or_assign(job.msg_id, engine);
+  finished_.add(job.msg_id, success, engine);
   update_graph(job.msg_id);
   jobs_.erase(jobs_.find(job.msg_id));
 }
@@ -739,12 +729,11 @@ void TaskScheduler::process_update(GraphUpdate update, Clock::time_point now) {
 }
 
 bool TaskScheduler::reexamine(Job& job, Clock::time_point now) {
-  if (job.after.unreachable(all_completed_, all_failed_) ||
-      job.follow.unreachable(all_completed_, all_failed_)) {
+  if (job.after.unreachable(finished_) || job.follow.unreachable(finished_)) {
     fail_unreachable(job, kImpossible);
     return true;
   }
-  if (job.after.check(all_completed_, all_failed_)) {
+  if (job.after.check(finished_)) {
     // Abort the scan once all engines are full: the remaining tasks cannot
     // run either (Python's O(N) guard).
     if (maybe_run(job, now) == RunResult::Sent && !any_engine_available()) return false;

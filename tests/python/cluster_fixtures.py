@@ -22,11 +22,13 @@ def wait_for(predicate, timeout, what):
 class LocalCluster:
     """ipcontroller + n engines in `profile_dir`; stops everything on close."""
 
-    def __init__(self, controller_cmd, profile_dir, engine_cmd=None, controller_args=(), log_dir=None):
+    def __init__(self, controller_cmd, profile_dir, engine_cmd=None, controller_args=(), log_dir=None,
+                 log_level=10):
         self.profile_dir = str(profile_dir)
         self.controller_cmd = list(controller_cmd)
         self.engine_cmd = list(engine_cmd or [PY, "-m", "ipyparallel.engine"])
         self.controller_args = list(controller_args)
+        self.log_level = log_level
         self.log_dir = str(log_dir or os.path.dirname(self.profile_dir))
         os.makedirs(self.log_dir, exist_ok=True)
         self.controller = None
@@ -39,7 +41,7 @@ class LocalCluster:
 
     def start_controller(self, timeout=20):
         args = self.controller_cmd + [f"--profile-dir={self.profile_dir}", "--ping=250",
-                                      "--log-level=10"] + self.controller_args
+                                      f"--log-level={self.log_level}"] + self.controller_args
         self.controller = subprocess.Popen(args, stdout=self._log("controller.log"),
                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         wait_for(lambda: self.controller.poll() is not None or
@@ -50,7 +52,7 @@ class LocalCluster:
 
     def start_engines(self, n, extra=()):
         for i in range(n):
-            args = self.engine_cmd + [f"--profile-dir={self.profile_dir}", "--log-level=10", *extra]
+            args = self.engine_cmd + [f"--profile-dir={self.profile_dir}", f"--log-level={self.log_level}", *extra]
             p = subprocess.Popen(args, stdout=self._log(f"engine{len(self.engines)}.log"),
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             self.engines.append(p)

@@ -58,7 +58,7 @@ struct HubOptions {
   std::function<util::TimePoint()> wall_clock;
   // How many answered msg_ids are remembered in memory (CompletionLog);
   // older ones are looked up in the task store.
-  std::size_t completed_memory = 65536;
+  std::size_t completed_memory = 16384;
 };
 
 // The hub. Not thread-safe: all methods must be called from the one loop
@@ -197,6 +197,8 @@ class Hub {
   // update may write.
   void store_request_record(TaskRecord&& record, FieldMask fields, bool skip_buffer_merge);
   void update_record(const std::string& msg_id, TaskRecord&& values, const FieldMask& fields);
+  // The store's record, or nullopt when it has none or cannot say.
+  std::optional<TaskRecord> stored_record(const std::string& msg_id);
   // The result fields of a reply (hub.py save_queue_result/save_task_result).
   TaskRecord result_record(wire::Message&& reply);
   std::vector<int> validate_targets(const nlohmann::json& targets) const;

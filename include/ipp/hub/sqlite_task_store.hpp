@@ -38,7 +38,7 @@ struct SqliteTaskStoreOptions {
   std::chrono::milliseconds retry_min{250};
   std::chrono::milliseconds retry_max{5000};
   // How long the destructor keeps trying to write what is pending.
-  std::chrono::milliseconds close_timeout{10000};
+  std::chrono::milliseconds close_timeout{5000};
   // PRAGMA quick_check at start for files up to this size (it reads the
   // whole file).
   std::uintmax_t check_limit = std::uintmax_t{256} << 20;

@@ -26,6 +26,26 @@ struct StringHash {
 };
 using IdSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
+// How finished tasks turned out, as dependencies ask it.
+class TaskOutcomes {
+ public:
+  virtual ~TaskOutcomes() = default;
+  virtual bool succeeded(std::string_view msg_id) const = 0;
+  virtual bool failed(std::string_view msg_id) const = 0;
+};
+
+// TaskOutcomes over two sets of msg_ids (Python's completed/failed sets).
+class IdSetOutcomes : public TaskOutcomes {
+ public:
+  IdSetOutcomes(const IdSet& completed, const IdSet& failed) : completed_(completed), failed_(failed) {}
+  bool succeeded(std::string_view msg_id) const override { return completed_.contains(msg_id); }
+  bool failed(std::string_view msg_id) const override { return failed_.contains(msg_id); }
+
+ private:
+  const IdSet& completed_;
+  const IdSet& failed_;
+};
+
 // A set of task msg_ids plus the three flags of Python's Dependency.
 struct Dependency {
   // Distinct ids, in the order first seen on the wire.
@@ -42,12 +62,18 @@ struct Dependency {
   // Dependency.check: satisfied? Empty -> true. An id counts when it is in
   // `completed` (if success) or in `failed` (if failure); all -> every id
   // counts, any -> at least one does.
-  bool check(const IdSet& completed, const IdSet& failed) const;
+  bool check(const TaskOutcomes& outcomes) const;
+  bool check(const IdSet& completed, const IdSet& failed) const {
+    return check(IdSetOutcomes(completed, failed));
+  }
 
   // Dependency.unreachable: can it never be satisfied? Empty -> false. An
   // id is bad when it is in `completed` (if not success) or in `failed`
   // (if not failure); all -> any id bad, any -> every id bad.
-  bool unreachable(const IdSet& completed, const IdSet& failed) const;
+  bool unreachable(const TaskOutcomes& outcomes) const;
+  bool unreachable(const IdSet& completed, const IdSet& failed) const {
+    return unreachable(IdSetOutcomes(completed, failed));
+  }
 };
 
 // Parses one wire form of "after"/"follow" (schedulers.md "Dependencies"):

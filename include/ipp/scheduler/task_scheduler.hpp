@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "ipp/scheduler/dependency.hpp"
+#include "ipp/scheduler/finished_tasks.hpp"
 #include "ipp/scheduler/schemes.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/codec.hpp"
@@ -189,8 +190,6 @@ class TaskScheduler {
     // Which remove_engine() the live stranded-task timer belongs to.
     std::uint64_t removal = 0;
     IdSet pending;    // task msg_ids sent to it, not answered
-    IdSet completed;  // its successful tasks (follow dependencies)
-    IdSet failed;
   };
 
   struct Timer {
@@ -257,13 +256,9 @@ class TaskScheduler {
   std::unordered_map<std::string, IdSet, StringHash, std::equal_to<>> graph_;
   std::uint64_t next_seq_ = 0;
 
-  // Python's all_ids, all_completed, all_failed (all_done is their union)
-  // and destinations (where each finished task ran). They grow for the
-  // life of the scheduler, as in Python.
-  IdSet all_ids_;
-  IdSet all_completed_;
-  IdSet all_failed_;
-  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> destinations_;
+  // Python's all_completed, all_failed, destinations and per-engine
+  // completed/failed, compactly (Python's all_ids is jobs_ plus these).
+  FinishedTasks finished_;
 
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::uint64_t stranded_generation_ = 0;

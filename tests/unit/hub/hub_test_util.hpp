@@ -3,19 +3,33 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "ipp/hub/hub_error.hpp"
 #include "ipp/hub/hub_output.hpp"
 #include "ipp/hub/task_record.hpp"
 #include "ipp/wire/message.hpp"
 #include "ipp/wire/session.hpp"
 
 namespace ipp::hub::testing {
+
+// The HubError `fn` throws (a test failure if it throws none).
+inline HubError error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const HubError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no HubError";
+  return HubError("", "");
+}
 
 inline zmq::message_t frame(std::string_view bytes) { return zmq::message_t(bytes.data(), bytes.size()); }
 

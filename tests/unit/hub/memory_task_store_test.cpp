@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ipp/hub/hub_error.hpp"
+#include "unit/hub/hub_test_util.hpp"
 
 namespace ipp::hub {
 namespace {
@@ -19,15 +20,7 @@ TaskRecord dated(std::string id, int seconds, std::size_t buffer_size = 0) {
   return r;
 }
 
-HubError error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const HubError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no HubError";
-  return HubError("", "");
-}
+using testing::error_of;
 
 TEST(MemoryTaskStoreTest, AddThenGetReturnsCopy) {
   MemoryTaskStore store;

@@ -7,7 +7,8 @@
 #include <fstream>
 #include <functional>
 
-#include "unit/config/temp_dir.hpp"
+#include "unit/hub/hub_test_util.hpp"
+#include "unit/wire/python_runner.hpp"
 #include "ipp/hub/hub_error.hpp"
 #include "ipp/hub/memory_task_store.hpp"
 #include "ipp/hub/sqlite_db.hpp"
@@ -72,21 +73,13 @@ std::vector<std::string> ids(const std::vector<TaskRecord>& records) {
   return out;
 }
 
-HubError error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const HubError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no HubError";
-  return HubError("", "");
-}
+using testing::error_of;
 
 class SqliteTaskStoreTest : public ::testing::Test {
  protected:
   SqliteTaskStoreOptions options(std::string table = "ipython-tasks") {
     SqliteTaskStoreOptions o;
-    o.file = dir_ / "tasks.db";
+    o.file = dir_.path() / "tasks.db";
     o.table = std::move(table);
     o.session_id = "abc-def";
     o.batch_delay = 10ms;
@@ -96,7 +89,7 @@ class SqliteTaskStoreTest : public ::testing::Test {
     return std::make_unique<SqliteTaskStore>(options(std::move(table)));
   }
 
-  ipp::testing::TempDir dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(SqliteTaskStoreTest, EveryFieldRoundTripsBeforeAndAfterTheWrite) {
@@ -113,7 +106,7 @@ TEST_F(SqliteTaskStoreTest, EveryFieldRoundTripsBeforeAndAfterTheWrite) {
 
 TEST_F(SqliteTaskStoreTest, NewTableHasPythonsColumnsAndTypes) {
   open();
-  SqliteConnection db(dir_ / "tasks.db");
+  SqliteConnection db(dir_.path() / "tasks.db");
   SqliteStatement info = db.prepare("PRAGMA table_info('ipython-tasks')");
   std::vector<std::string> columns;
   while (info.step()) {
@@ -139,7 +132,7 @@ TEST_F(SqliteTaskStoreTest, StoredValuesArePythonsEncoding) {
   r.started = at(5);  // whole second: isoformat leaves the fraction out
   store->add_record(std::move(r));
   ASSERT_TRUE(store->flush(5s));
-  SqliteConnection db(dir_ / "tasks.db");
+  SqliteConnection db(dir_.path() / "tasks.db");
   EXPECT_EQ(db.query_text("SELECT submitted FROM 'ipython-tasks'"), "2027-01-15T08:00:01.123456+00:00");
   EXPECT_EQ(db.query_text("SELECT started FROM 'ipython-tasks'"), "2027-01-15T08:00:05+00:00");
   EXPECT_EQ(json::parse(db.query_text("SELECT content FROM 'ipython-tasks'")), full_record("a", 1).content);
@@ -153,7 +146,7 @@ TEST_F(SqliteTaskStoreTest, EmptyBuffersAndNoneAreNull) {
   r.submitted = at(1);
   store->add_record(std::move(r));
   ASSERT_TRUE(store->flush(5s));
-  SqliteConnection db(dir_ / "tasks.db");
+  SqliteConnection db(dir_.path() / "tasks.db");
   EXPECT_EQ(db.query_text("SELECT typeof(buffers) || typeof(header) || typeof(completed) FROM 'ipython-tasks'"),
             "nullnullnull");
   const auto back = store->get_record("a");
@@ -255,7 +248,7 @@ TEST_F(SqliteTaskStoreTest, LabelIsDerivedFromMetadataInA71Table) {
 
 TEST_F(SqliteTaskStoreTest, AMismatchedTableIsLeftAloneAsPythonDoes) {
   {
-    SqliteConnection db(dir_ / "tasks.db");
+    SqliteConnection db(dir_.path() / "tasks.db");
     db.exec("CREATE TABLE 'ipython-tasks' (msg_id text PRIMARY KEY, other text)");
   }
   auto store = open();
@@ -264,7 +257,7 @@ TEST_F(SqliteTaskStoreTest, AMismatchedTableIsLeftAloneAsPythonDoes) {
 
 TEST_F(SqliteTaskStoreTest, ANewestTableWithLabelIsUsed) {
   {
-    SqliteConnection db(dir_ / "tasks.db");
+    SqliteConnection db(dir_.path() / "tasks.db");
     db.exec(create_table_sql("ipython-tasks", true));
   }
   auto store = open();
@@ -272,7 +265,7 @@ TEST_F(SqliteTaskStoreTest, ANewestTableWithLabelIsUsed) {
   EXPECT_TRUE(store->has_label_column());
   store->add_record(full_record("a", 1));
   ASSERT_TRUE(store->flush(5s));
-  SqliteConnection db(dir_ / "tasks.db");
+  SqliteConnection db(dir_.path() / "tasks.db");
   EXPECT_EQ(db.query_text("SELECT label FROM 'ipython-tasks'"), "lbl-a");
 }
 
@@ -354,7 +347,7 @@ TEST_F(SqliteTaskStoreTest, QueriesAgreeWithTheMemoryStoreInEveryWriteState) {
 
 TEST_F(SqliteTaskStoreTest, GarbageFileIsAClearStartupError) {
   {
-    std::ofstream f(dir_ / "tasks.db");
+    std::ofstream f(dir_.path() / "tasks.db");
     f << std::string(8192, 'g');
   }
   try {
@@ -362,13 +355,13 @@ TEST_F(SqliteTaskStoreTest, GarbageFileIsAClearStartupError) {
     FAIL() << "opened a garbage file";
   } catch (const Error& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find((dir_ / "tasks.db").string()), std::string::npos) << message;
+    EXPECT_NE(message.find((dir_.path() / "tasks.db").string()), std::string::npos) << message;
     EXPECT_NE(message.find("not a database"), std::string::npos) << message;
   }
 }
 
 TEST_F(SqliteTaskStoreTest, LockedFileIsAClearStartupError) {
-  SqliteConnection other(dir_ / "tasks.db");
+  SqliteConnection other(dir_.path() / "tasks.db");
   other.exec("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);");
   SqliteTaskStoreOptions o = options();
   o.write_busy_timeout = 100ms;
@@ -382,7 +375,7 @@ TEST_F(SqliteTaskStoreTest, LockedFileIsAClearStartupError) {
 
 TEST_F(SqliteTaskStoreTest, MissingDirectoryIsAClearStartupError) {
   SqliteTaskStoreOptions o = options();
-  o.file = dir_ / "no" / "such" / "tasks.db";
+  o.file = dir_.path() / "no" / "such" / "tasks.db";
   EXPECT_THROW(SqliteTaskStore store(o), Error);
 }
 
@@ -392,7 +385,7 @@ TEST_F(SqliteTaskStoreTest, ALockHeldAtRunTimeDelaysWritesWithoutLosingThem) {
   o.retry_min = 10ms;
   o.retry_max = 50ms;
   SqliteTaskStore store(o);
-  SqliteConnection other(dir_ / "tasks.db");
+  SqliteConnection other(dir_.path() / "tasks.db");
   other.exec("BEGIN IMMEDIATE");  // WAL: blocks writers, not readers
   for (int i = 0; i < 20; ++i) store.add_record(full_record("r" + std::to_string(i), i));
   EXPECT_FALSE(store.flush(200ms));
@@ -402,7 +395,7 @@ TEST_F(SqliteTaskStoreTest, ALockHeldAtRunTimeDelaysWritesWithoutLosingThem) {
   other.exec("ROLLBACK");
   ASSERT_TRUE(store.flush(5s));
   EXPECT_EQ(store.pending_changes(), 0u);
-  SqliteConnection check(dir_ / "tasks.db");
+  SqliteConnection check(dir_.path() / "tasks.db");
   EXPECT_EQ(check.query_text("SELECT count(*) FROM 'ipython-tasks'"), "20");
 }
 
@@ -417,19 +410,14 @@ TEST_F(SqliteTaskStoreTest, ChangesArriveInBatches) {
 
 // --- the Python controller's own SQLiteDB class on the same file -----------
 
-std::string run_python(const std::string& script) {
-  const std::string command = std::string(IPP_SYSTEM_PYTHON) + " -W ignore -c '" + script + "' 2>&1";
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  ::pclose(pipe);
-  return output;
+// Runs `script` with Debian's Python; its output (stdout).
+std::string python(const test::TempDir& dir, const std::string& script) {
+  return test::run_python(dir, script).out;
 }
 
 std::string python_db(const std::filesystem::path& file) {
-  return "import json, logging, datetime\n"
+  return "import json, logging, datetime, warnings\n"
+         "warnings.simplefilter(\"ignore\")\n"
          "from tornado.ioloop import IOLoop\n"
          "IOLoop().make_current()\n"
          "from ipyparallel.controller.sqlitedb import SQLiteDB\n"
@@ -443,8 +431,8 @@ TEST_F(SqliteTaskStoreTest, PythonsSQLiteDBReadsWhatWeWrite) {
     auto store = open();
     store->add_record(full_record("a", 1));
   }
-  const std::string out = run_python(
-      python_db(dir_ / "tasks.db") +
+  const std::string out = python(dir_,
+      python_db(dir_.path() / "tasks.db") +
       // sqlitedb.py rejects every existing table with SQLite >= 3.37 ("TEXT"
       // != "text") and makes a new one; its queries read ours once pointed
       // at our table.
@@ -463,8 +451,8 @@ TEST_F(SqliteTaskStoreTest, PythonsSQLiteDBReadsWhatWeWrite) {
 }
 
 TEST_F(SqliteTaskStoreTest, WeReadWhatPythonsSQLiteDBWrites) {
-  const std::string out = run_python(
-      python_db(dir_ / "tasks.db") +
+  const std::string out = python(dir_,
+      python_db(dir_.path() / "tasks.db") +
       "from jupyter_client.session import Session\n"
       "from ipyparallel.controller.hub import init_record\n"
       "s = Session()\n"
@@ -500,8 +488,8 @@ TEST_F(SqliteTaskStoreTest, RunsPythonWroteIntoNumberedTablesAreCopiedIn) {
                           "db.add_record(ID, init_record(msg))\n"
                           "db.close()\n"
                           "print(db.table)\n";
-  EXPECT_EQ(run_python("ID = \"run1\"\n" + python_db(dir_ / "tasks.db") + add), "ipython-tasks\n");
-  EXPECT_EQ(run_python("ID = \"run2\"\n" + python_db(dir_ / "tasks.db") + add), "ipython-tasks_1\n");
+  EXPECT_EQ(python(dir_, "ID = \"run1\"\n" + python_db(dir_.path() / "tasks.db") + add), "ipython-tasks\n");
+  EXPECT_EQ(python(dir_, "ID = \"run2\"\n" + python_db(dir_.path() / "tasks.db") + add), "ipython-tasks_1\n");
   {
     auto store = open();
     EXPECT_EQ(store->table(), "ipython-tasks");
