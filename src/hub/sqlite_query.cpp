@@ -48,7 +48,7 @@ class Translator {
   }
 
   SqlFilter finish() {
-    if (filter_.where.empty()) filter_.where = "1";
+    if (filter_.where.empty()) filter_.where.push_back('1');  // not = "1": GCC 12 -Wrestrict false positive
     return std::move(filter_);
   }
 

@@ -52,11 +52,15 @@ def test_100k_tasks_flat_memory(tmp_path, bin_path):
         assert set(submitter.replies.values()) == {"ok"}
         assert len(submitter.replies) == TASKS
 
-        # Flat: the second half adds well under 1 KiB per task (the result
-        # size); before the store and the bookkeeping were bounded it was
-        # ~800 bytes per task with 8-byte results.
-        growth = rss[TASKS] - rss[TASKS // 2]
-        assert growth < 16, f"controller RSS grew {growth:.1f} MiB over the last {TASKS // 2} tasks: {rss}"
+        # Flat: per 10,000 tasks of the second half, the typical (median)
+        # growth is a few MiB at most -- keeping the 1 KiB results would add
+        # 10 MiB per 10,000 tasks, and the bookkeeping before it was bounded
+        # added 8. The median ignores a one-off step (a new malloc arena
+        # or a transient queue when the shared machine is busy).
+        marks = sorted(rss)
+        steps = sorted(rss[b] - rss[a] for a, b in zip(marks, marks[1:]) if a >= TASKS // 2)
+        median = steps[len(steps) // 2]
+        assert median < 4, f"controller RSS grows {median:.1f} MiB per 10,000 tasks: {rss}"
         assert rss[TASKS] < 200, rss
 
         # Every record is in the file, with its result, within a batch or two.
