@@ -88,7 +88,13 @@ def load(rc):
         ars = [view.apply_async(echo, os.urandom(100), i) for i in range(n)]
         for ar in ars:
             ar.get(timeout=30)
-        return [ar.msg_ids[0] for ar in ars]
+        msg_ids = [ar.msg_ids[0] for ar in ars]
+        # The printed line travels on IOPub, apart from the reply: wait until
+        # the hub has it, or a purge could run before it and the late line
+        # would make a new partial record (as in Python).
+        wait_for(lambda: len(rc.db_query({"msg_id": {"$in": msg_ids}, "stdout": {"$all": ["hello there"]}},
+                                         keys=["msg_id"])) == n, 10, "the tasks' output")
+        return msg_ids
 
     load_records(16)  # setUp
     return load_records
