@@ -91,7 +91,10 @@ void wait_for_end(Controller& controller, const sigset_t& signals) {
 
 int run(const config::LoadedConfig& loaded) {
   config::ControllerOptions options = config::build_controller_options(loaded);
-  auto logger = setup_program_logging(util::kControllerLoggerName, options.common, "ipcontroller");
+  // The hub logs every task at INFO (as hub.py): records go out in batches,
+  // at most 100 ms late (WARNING and above at once).
+  auto logger = setup_program_logging(util::kControllerLoggerName, options.common, "ipcontroller",
+                                      std::chrono::milliseconds(100));
   report_diagnostics(loaded);
   for (const auto& note : options.notes) spdlog::warn("{}", note.to_string());
   if (!options.not_implemented.empty()) {

@@ -41,8 +41,10 @@ int run_program(config::Program program, int argc, char** argv,
 
 std::shared_ptr<spdlog::logger> setup_program_logging(std::string_view logger_name,
                                                       const config::CommonOptions& common,
-                                                      std::string_view app) {
+                                                      std::string_view app,
+                                                      std::chrono::milliseconds flush_interval) {
   util::LogOptions options;
+  options.flush_interval = flush_interval;
   options.name = std::string(logger_name);
   options.level = util::parse_log_level(std::to_string(common.log_level));
   if (common.log_to_file) {

@@ -4,6 +4,7 @@
 // logging set-up, --show-config, --work-dir.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -23,10 +24,11 @@ int run_program(config::Program program, int argc, char** argv,
                 const std::function<int(const config::LoadedConfig&)>& body);
 
 // stderr, or the profile's log file with --log-to-file
-// (log/<app>-<cluster_id>-<pid>.log, as baseapp.py).
-std::shared_ptr<spdlog::logger> setup_program_logging(std::string_view logger_name,
-                                                      const config::CommonOptions& common,
-                                                      std::string_view app);
+// (log/<app>-<cluster_id>-<pid>.log, as baseapp.py). `flush_interval`:
+// see util::LogOptions (0 = every record at once).
+std::shared_ptr<spdlog::logger> setup_program_logging(
+    std::string_view logger_name, const config::CommonOptions& common, std::string_view app,
+    std::chrono::milliseconds flush_interval = std::chrono::milliseconds(0));
 
 // One warning per diagnostic of the loaded configuration (file:line: ...).
 void report_diagnostics(const config::LoadedConfig& loaded);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/util/log.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -12,6 +14,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "ipp/util/buffered_log_sink.hpp"
 #include "ipp/util/error.hpp"
 
 namespace ipp::util {
@@ -105,7 +108,14 @@ std::unique_ptr<spdlog::formatter> make_python_formatter() {
 
 std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options) {
   spdlog::sink_ptr sink;
-  if (options.file) {
+  if (options.flush_interval.count() > 0) {
+    if (options.file) {
+      std::fprintf(stderr, "Sending logs to %s\n", options.file->c_str());
+      sink = std::make_shared<BufferedLogSink>(*options.file, options.flush_interval);
+    } else {
+      sink = std::make_shared<BufferedLogSink>(STDERR_FILENO, options.flush_interval);
+    }
+  } else if (options.file) {
     std::fprintf(stderr, "Sending logs to %s\n", options.file->c_str());
     try {
       sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file->string(),
@@ -122,7 +132,8 @@ std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options) {
   auto logger = std::make_shared<spdlog::logger>(options.name, std::move(sink));
   logger->set_level(options.level);
   // StreamHandler flushes after every record; ipcluster tails these files.
-  logger->flush_on(spdlog::level::trace);
+  // A buffered sink writes WARNING and above at once by itself.
+  logger->flush_on(options.flush_interval.count() > 0 ? spdlog::level::warn : spdlog::level::trace);
   spdlog::set_default_logger(logger);
   return logger;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -42,11 +43,16 @@ struct LogOptions {
   // --log-to-file: the profile's ProfileDir::log_file(app, cluster_id, pid).
   // Empty -> stderr.
   std::optional<std::filesystem::path> file;
+  // 0: every record is written at once (logging.StreamHandler). Otherwise
+  // records are written in batches at most this late (BufferedLogSink;
+  // WARNING and above at once): for the controller, which logs every task.
+  std::chrono::milliseconds flush_interval{0};
 };
 
 // Builds the app logger (stderr, or `file` truncated, as baseapp.py
 // reinit_logging opens it with 'w' after printing "Sending logs to <file>" to
-// stderr), flushing after every record like logging.StreamHandler, and
+// stderr), flushing after every record like logging.StreamHandler (or in
+// batches, see LogOptions::flush_interval), and
 // installs it as the spdlog default logger so that spdlog::info(...) anywhere
 // (including util::net and config warnings) goes through it. May be called
 // again (e.g. stderr first, then the file once the profile is known); the
