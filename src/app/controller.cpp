@@ -164,7 +164,10 @@ void Controller::start() {
   TaskSockets task{make_socket(ctx, zmq::socket_type::router, "task_in"),
                    make_socket(ctx, pure ? zmq::socket_type::dealer : zmq::socket_type::router, "task_out"),
                    monitor_push(), events_sub()};
-  HeartSockets heart{make_socket(ctx, zmq::socket_type::pub), make_socket(ctx, zmq::socket_type::router),
+  // hb_ping is an XPUB (engines' SUBs cannot tell it from a PUB): each new
+  // subscription is an engine whose heart just connected, and the heart
+  // loop pings it at once instead of at the next beat.
+  HeartSockets heart{make_socket(ctx, zmq::socket_type::xpub), make_socket(ctx, zmq::socket_type::router),
                      monitor_push(), events_sub()};
   BroadcastSockets bcast{make_socket(ctx, zmq::socket_type::router, "sub_scheduler_0"), {}, events_sub()};
   for (int i = 0; i < leaves; ++i) {
@@ -177,6 +180,7 @@ void Controller::start() {
   engine_info_.mux = bind_port(relay.mux_engine, etr, eip, engine_port(engine_info_.mux));
   engine_info_.task = bind_port(task.engine, etr, eip, engine_port(engine_info_.task));
   engine_info_.iopub = bind_port(relay.iopub_engine, etr, eip, engine_port(engine_info_.iopub));
+  heart.ping.set(zmq::sockopt::xpub_verbose, 1);  // every engine's subscription, not just the first
   engine_info_.hb_ping = bind_port(heart.ping, etr, eip, engine_port(engine_info_.hb_ping));
   engine_info_.hb_pong = bind_port(heart.pong, etr, eip, engine_port(engine_info_.hb_pong));
   std::vector<int> leaf_ports;

@@ -34,7 +34,7 @@ class Loop {
 };
 
 struct HeartSockets {
-  zmq::socket_t ping;     // PUB, engines' heart SUB connects
+  zmq::socket_t ping;     // XPUB (verbose), engines' heart SUB connects
   zmq::socket_t pong;     // ROUTER, engines' heart DEALER (identity uuid) connects
   zmq::socket_t monitor;  // PUSH to the hub
   zmq::socket_t events;   // SUB to the hub's engine events (forget unregistered hearts)

@@ -3,6 +3,7 @@
 import os
 import signal
 import stat
+import subprocess
 import time
 
 import ipyparallel as ipp
@@ -68,6 +69,27 @@ def test_python_engines_register_and_compute(cluster):
         assert set(k for k in status if k != "unassigned") == {0, 1}
     finally:
         rc.close()
+
+
+def test_engine_registers_without_waiting_for_a_heartbeat_period(tmp_path, bin_path):
+    """A heart that connects is pinged at once and its first pong completes
+    the registration; Python's controller waits one or two periods (here
+    60-120 s)."""
+    c = LocalCluster([bin_path("ipcontroller")], tmp_path / "profile_test")
+    try:
+        # Not start_controller: it sets --ping=250.
+        c.controller = subprocess.Popen(
+            [bin_path("ipcontroller"), f"--profile-dir={c.profile_dir}", "--ping=60000"],
+            stdout=c._log("controller.log"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(c.engine_file), 20, "the connection files")
+        c.start_engines(1)
+        rc = c.client(n_engines=1, timeout=45)
+        try:
+            assert rc[:].apply_sync(seven) == [7]
+        finally:
+            rc.close()
+    finally:
+        c.close()
 
 
 def test_shutdown_hub_stops_controller_and_removes_files(cluster):

@@ -44,11 +44,12 @@ class HeartMonitor {
   // stop tracking it so its silence is not reported again.
   void forget(const std::string& heart);
 
-  // The hub registered this engine without a first beat (--restore):
-  // track it from now on, so that if it never answers it is reported
-  // stopped after max_misses beats, and if it answers it is not reported
-  // as new. (heartmonitor.py never learns restored hearts: an engine that
-  // does not come back stays registered forever.)
+  // Track `heart` from now on: it is not reported as new at the next beat,
+  // and if it stops answering it is reported stopped after max_misses
+  // beats. Used for engines the hub registered without a first beat
+  // (--restore; heartmonitor.py never learns those: an engine that does not
+  // come back stays registered forever), and for a heart whose first pong
+  // the controller reports at once rather than at the next beat.
   void learn(const std::string& heart);
 
   bool is_known(const std::string& heart) const { return hearts_.count(heart) > 0; }

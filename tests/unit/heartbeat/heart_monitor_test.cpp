@@ -90,5 +90,16 @@ TEST(HeartMonitorTest, FormatsLikePythonStrOfFloat) {
   EXPECT_EQ(HeartMonitor::format_lifetime(1.002355921000003), "1.002355921000003");
 }
 
+TEST(HeartMonitorTest, LearnedHeartIsNotNewAtTheNextBeat) {
+  HeartMonitor monitor(3);
+  const auto first = monitor.beat(0.5);
+  ASSERT_TRUE(monitor.on_pong("h", first.ping));
+  monitor.learn("h");
+  EXPECT_TRUE(monitor.is_known("h"));
+  const auto second = monitor.beat(1.5);
+  EXPECT_TRUE(second.new_hearts.empty());
+  EXPECT_TRUE(second.stopped_hearts.empty());
+}
+
 }  // namespace
 }  // namespace ipp::heartbeat
