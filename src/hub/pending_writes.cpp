@@ -2,35 +2,39 @@
 #include "ipp/hub/pending_writes.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace ipp::hub {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+void add_fields(FieldMask& to, const FieldMask& from) {
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    if (from.test(static_cast<Field>(i))) to.set(static_cast<Field>(i));
+  }
+}
 }  // namespace
 
-PendingWrites::Change PendingWrites::to_change(const Entries::value_type& item) {
-  const Entry& e = item.second;
-  return Change{item.first, e.kind, e.record, e.fields, e.sequence, e.version};
+PendingWrites::Change PendingWrites::to_change(const std::string& msg_id, const Entry& entry) {
+  return Change{msg_id, entry.kind, entry.record, entry.fields, entry.sequence};
 }
 
-TaskRecord& PendingWrites::own_record(Entry& entry) {
-  // use_count is read under mutex_, and new references are only taken
-  // under mutex_: 1 means nobody else can be reading the record. A stale
-  // higher count (a snapshot being released) only costs a copy.
-  if (entry.record.use_count() > 1) entry.record = std::make_shared<TaskRecord>(entry.record->clone());
-  return *entry.record;
-}
+std::size_t PendingWrites::writable_count() const { return newest_.size() - unwritable_; }
 
-std::size_t PendingWrites::writable_count() const { return entries_.size() - unwritable_; }
+PendingWrites::Entry& PendingWrites::entry_for(const std::string& msg_id, bool* created) {
+  auto [it, inserted] = newest_.try_emplace(msg_id);
+  *created = inserted;
+  return it->second;
+}
 
 void PendingWrites::changed(Entry& entry, bool created, bool was_idle) {
   entry.version = ++next_version_;
+  if (created) entry.sequence = next_sequence_++;
   if (entry.unwritable) {
     entry.unwritable = false;  // a new version deserves a new attempt
     --unwritable_;
   }
-  if (created) entry.sequence = next_sequence_++;
   if (was_idle) {
     first_pending_ = Clock::now();
     work_.notify_one();  // starts the writer's batch delay
@@ -40,9 +44,8 @@ void PendingWrites::changed(Entry& entry, bool created, bool was_idle) {
 void PendingWrites::insert(TaskRecord record) {
   std::lock_guard<std::mutex> lock(mutex_);
   const bool idle = writable_count() == 0;
-  std::string msg_id = record.msg_id;
-  auto [it, created] = entries_.try_emplace(std::move(msg_id));
-  Entry& entry = it->second;
+  bool created = false;
+  Entry& entry = entry_for(record.msg_id, &created);
   entry.kind = Kind::Insert;
   entry.record = std::make_shared<TaskRecord>(std::move(record));
   entry.fields = FieldMask::all();
@@ -52,21 +55,18 @@ void PendingWrites::insert(TaskRecord record) {
 void PendingWrites::update(TaskRecord values, const FieldMask& fields) {
   std::lock_guard<std::mutex> lock(mutex_);
   const bool idle = writable_count() == 0;
-  auto [it, created] = entries_.try_emplace(values.msg_id);
-  Entry& entry = it->second;
+  bool created = false;
+  Entry& entry = entry_for(values.msg_id, &created);
   if (created || entry.kind == Kind::Erase) {
-    // An erased row cannot be updated (the store checks); treat a late
-    // update as one of whatever row the database has.
+    // (An erased row cannot be updated -- the store checks -- so an update
+    // after an erase can only be one the database row will take or drop.)
     entry.kind = Kind::Update;
     entry.fields = fields;
     entry.record = std::make_shared<TaskRecord>(std::move(values));
   } else {
-    own_record(entry).take(std::move(values), fields);
-    if (entry.kind == Kind::Update) {
-      for (std::size_t i = 0; i < kFieldCount; ++i) {
-        if (fields.test(static_cast<Field>(i))) entry.fields.set(static_cast<Field>(i));
-      }
-    }
+    // The newest generation is the hub's alone: change it in place.
+    entry.record->take(std::move(values), fields);
+    if (entry.kind == Kind::Update) add_fields(entry.fields, fields);
   }
   changed(entry, created, idle);
 }
@@ -74,41 +74,58 @@ void PendingWrites::update(TaskRecord values, const FieldMask& fields) {
 void PendingWrites::erase(const std::string& msg_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   const bool idle = writable_count() == 0;
-  auto [it, created] = entries_.try_emplace(msg_id);
-  Entry& entry = it->second;
-  // Even a pending insert becomes a DELETE: the writer may be inserting
-  // it right now.
+  bool created = false;
+  Entry& entry = entry_for(msg_id, &created);
   entry.kind = Kind::Erase;
   entry.record.reset();
   entry.fields = FieldMask();
   changed(entry, created, idle);
 }
 
-std::optional<PendingWrites::Change> PendingWrites::find(std::string_view msg_id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = entries_.find(std::string(msg_id));
-  if (it == entries_.end()) return std::nullopt;
-  return to_change(*it);
-}
-
-std::vector<PendingWrites::Change> PendingWrites::all() const {
+std::vector<PendingWrites::Change> PendingWrites::find(std::string_view msg_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Change> changes;
-  changes.reserve(entries_.size());
-  for (const auto& item : entries_) changes.push_back(to_change(item));
+  if (in_flight_) {
+    if (const auto it = in_flight_->find(msg_id); it != in_flight_->end()) {
+      changes.push_back(to_change(it->first, it->second));
+    }
+  }
+  if (const auto it = newest_.find(msg_id); it != newest_.end()) {
+    changes.push_back(to_change(it->first, it->second));
+  }
+  return changes;
+}
+
+std::unordered_map<std::string, std::vector<PendingWrites::Change>> PendingWrites::all() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::unordered_map<std::string, std::vector<Change>> changes;
+  changes.reserve(newest_.size() + (in_flight_ ? in_flight_->size() : 0));
+  if (in_flight_) {
+    for (const auto& [id, entry] : *in_flight_) changes[id].push_back(to_change(id, entry));
+  }
+  for (const auto& [id, entry] : newest_) changes[id].push_back(to_change(id, entry));
   return changes;
 }
 
 std::size_t PendingWrites::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return entries_.size();
+  std::size_t n = newest_.size();
+  if (in_flight_) {
+    for (const auto& [id, entry] : *in_flight_) n += newest_.count(id) == 0 ? 1 : 0;
+  }
+  return n;
 }
 
 std::uint64_t PendingWrites::buffer_bytes() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::uint64_t total = 0;
-  for (const auto& [id, entry] : entries_) {
+  for (const auto& [id, entry] : newest_) {
     if (entry.record) total += entry.record->buffer_bytes();
+  }
+  if (in_flight_) {
+    for (const auto& [id, entry] : *in_flight_) {
+      if (entry.record) total += entry.record->buffer_bytes();
+    }
   }
   return total;
 }
@@ -122,50 +139,90 @@ bool PendingWrites::wait_for_batch(std::chrono::milliseconds delay, std::size_t 
       work_.wait(lock);
       continue;
     }
-    if (stop_ || flush_wanted_ || writable >= wake_size ||
-        Clock::now() >= first_pending_ + delay) {
+    if (stop_ || flush_wanted_ || writable >= wake_size || Clock::now() >= first_pending_ + delay) {
       return true;
     }
     work_.wait_until(lock, first_pending_ + delay);
   }
 }
 
-std::vector<PendingWrites::Change> PendingWrites::snapshot() {
-  std::vector<Change> batch;
+std::vector<PendingWrites::Change> PendingWrites::take_batch() {
+  std::shared_ptr<Entries> batch;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (in_flight_) return {};  // the previous batch is not done
     flush_wanted_ = false;
-    batch.reserve(writable_count());
-    for (const auto& item : entries_) {
-      if (!item.second.unwritable) batch.push_back(to_change(item));
+    batch = std::make_shared<Entries>(std::move(newest_));
+    newest_ = Entries();
+    if (unwritable_ != 0) {
+      for (auto it = batch->begin(); it != batch->end();) {
+        if (it->second.unwritable) {
+          newest_.insert(batch->extract(it++));
+        } else {
+          ++it;
+        }
+      }
     }
+    in_flight_ = batch;
+    first_pending_ = Clock::now();
   }
-  std::sort(batch.begin(), batch.end(),
+  // Read outside the lock: nobody changes an in-flight entry.
+  std::vector<Change> changes;
+  changes.reserve(batch->size());
+  for (const auto& [id, entry] : *batch) changes.push_back(to_change(id, entry));
+  std::sort(changes.begin(), changes.end(),
             [](const Change& a, const Change& b) { return a.sequence < b.sequence; });
-  return batch;
+  return changes;
 }
 
-void PendingWrites::committed(const std::vector<Change>& batch) {
+PendingWrites::Entry PendingWrites::merge(const Entry& older, Entry&& newer) {
+  if (newer.kind != Kind::Update || older.kind == Kind::Erase) return std::move(newer);
+  // older Insert/Update, then newer Update: one change of the older kind.
+  Entry merged = older;
+  merged.record = std::make_shared<TaskRecord>(older.record->clone());
+  merged.record->take(std::move(*newer.record), newer.fields);
+  if (merged.kind == Kind::Update) add_fields(merged.fields, newer.fields);
+  merged.version = newer.version;
+  merged.unwritable = false;
+  return merged;
+}
+
+void PendingWrites::done(const std::vector<std::string>& retry, const std::vector<std::string>& unwritable) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const Change& change : batch) {
-    const auto it = entries_.find(change.msg_id);
-    if (it == entries_.end()) continue;
-    // An entry changed while being written waits for the next batch.
-    if (it->second.version != change.version) continue;
-    if (it->second.unwritable) --unwritable_;
-    entries_.erase(it);
+  if (!in_flight_) return;
+  const std::unordered_set<std::string_view> refused(unwritable.begin(), unwritable.end());
+  auto put_back = [&](const std::string& id) {
+    const auto old = in_flight_->find(id);
+    if (old == in_flight_->end()) return;
+    const auto newer = newest_.find(id);
+    if (newer == newest_.end()) {
+      Entry& entry = newest_[id];
+      entry = old->second;
+      if (refused.count(id) != 0 && !entry.unwritable) {
+        entry.unwritable = true;
+        ++unwritable_;
+      }
+      return;
+    }
+    const bool was_unwritable = newer->second.unwritable;
+    newer->second = merge(old->second, std::move(newer->second));
+    if (was_unwritable) --unwritable_;  // merge() clears it: it changed
+  };
+  for (const auto& id : retry) put_back(id);
+  for (const auto& id : unwritable) put_back(id);
+  in_flight_.reset();
+  if (writable_count() != 0) first_pending_ = Clock::now();
+  progress_.notify_all();
+}
+
+void PendingWrites::failed() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!in_flight_) return;
+    for (const auto& [id, entry] : *in_flight_) ids.push_back(id);
   }
-  first_pending_ = Clock::now();
-  progress_.notify_all();
-}
-
-void PendingWrites::mark_unwritable(const Change& change) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = entries_.find(change.msg_id);
-  if (it == entries_.end() || it->second.version != change.version || it->second.unwritable) return;
-  it->second.unwritable = true;
-  ++unwritable_;
-  progress_.notify_all();
+  done(ids);
 }
 
 std::size_t PendingWrites::unwritable() const {
@@ -178,12 +235,12 @@ bool PendingWrites::flush(std::chrono::milliseconds timeout) {
   const std::uint64_t target = next_version_;
   flush_wanted_ = true;
   work_.notify_one();
-  return progress_.wait_for(lock, timeout, [&] {
-    for (const auto& [id, entry] : entries_) {
-      if (!entry.unwritable && entry.version <= target) return false;
-    }
-    return true;
-  });
+  auto older = [target](const Entries& entries) {
+    return std::any_of(entries.begin(), entries.end(), [target](const auto& item) {
+      return !item.second.unwritable && item.second.version <= target;
+    });
+  };
+  return progress_.wait_for(lock, timeout, [&] { return !older(newest_) && !(in_flight_ && older(*in_flight_)); });
 }
 
 void PendingWrites::stop() {

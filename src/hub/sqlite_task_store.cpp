@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ipp/hub/sqlite_task_store.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -71,7 +73,10 @@ class SqliteTaskStore::Writer {
         table_(std::move(quoted_table)),
         with_label_(with_label) {
     build_upsert();
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "ipc-sqlite");  // for top -H and perf, as the loops
+      run();
+    });
   }
 
   ~Writer() {
@@ -112,33 +117,28 @@ class SqliteTaskStore::Writer {
   void run() {
     auto backoff = options_.retry_min;
     while (pending_.wait_for_batch(options_.batch_delay, options_.batch_wake)) {
-      std::vector<PendingWrites::Change> batch = pending_.snapshot();
+      const std::vector<PendingWrites::Change> batch = pending_.take_batch();
       if (batch.empty()) continue;
-      try {
-        write(batch);
+      const std::optional<SqliteError> error = write_batch(batch);
+      if (!error) {
         backoff = options_.retry_min;
         if (failing_since_) {
           spdlog::warn("SQLiteDB: {} is writable again; {} waiting task record change(s) written",
                        db_->file().string(), batch.size());
           failing_since_.reset();
         }
-      } catch (const SqliteError& e) {
-        db_->rollback_quietly();
-        if (e.is_row_error()) {
-          write_one_by_one(batch);
-          continue;
-        }
-        failed(e);
-        if (pending_.stopping()) {
-          // Closing: keep trying until the deadline, without spinning.
-          const auto now = Clock::now();
-          if (now >= stop_deadline_) break;
-          std::this_thread::sleep_for(std::min<Clock::duration>(backoff, stop_deadline_ - now));
-        } else {
-          pending_.sleep(backoff);
-        }
-        backoff = std::min(backoff * 2, options_.retry_max);
+        continue;
       }
+      failed(*error);
+      if (pending_.stopping()) {
+        // Closing: keep trying until the deadline, without spinning.
+        const auto now = Clock::now();
+        if (now >= stop_deadline_) break;
+        std::this_thread::sleep_for(std::min<Clock::duration>(backoff, stop_deadline_ - now));
+      } else {
+        pending_.sleep(backoff);
+      }
+      backoff = std::min(backoff * 2, options_.retry_max);
     }
     const SqliteWriteStats s = stats();
     if (s.batches != 0) {
@@ -154,6 +154,44 @@ class SqliteTaskStore::Writer {
                        left, db_->file().string(),
                        last_error_.empty() ? std::string() : ": " + last_error_);
     }
+  }
+
+  // Writes `batch` and tells PendingWrites how it went. Returns the error
+  // that made the database refuse it (the batch is then kept for a retry).
+  std::optional<SqliteError> write_batch(const std::vector<PendingWrites::Change>& batch) {
+    try {
+      write(batch);
+      pending_.done();
+      return std::nullopt;
+    } catch (const SqliteError& e) {
+      db_->rollback_quietly();
+      if (!e.is_row_error()) {
+        pending_.failed();
+        return e;
+      }
+    }
+    // A row error (SQLITE_TOOBIG, ...) failed the batch: write each change
+    // alone so the others get through; the offending ones stay in memory.
+    std::vector<std::string> unwritable;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      try {
+        write({batch[i]});
+      } catch (const SqliteError& e) {
+        db_->rollback_quietly();
+        if (!e.is_row_error()) {
+          std::vector<std::string> retry;
+          for (std::size_t j = i; j < batch.size(); ++j) retry.push_back(batch[j].msg_id);
+          pending_.done(retry, unwritable);
+          return e;
+        }
+        unwritable.push_back(batch[i].msg_id);
+        spdlog::error("SQLiteDB: task record '{}' cannot be stored in {}: {}; it stays in memory "
+                      "(served to clients) until the controller stops",
+                      batch[i].msg_id, db_->file().string(), e.what());
+      }
+    }
+    pending_.done({}, unwritable);
+    return std::nullopt;
   }
 
   // One transaction for the whole batch; throws SqliteError (rolled back
@@ -172,7 +210,6 @@ class SqliteTaskStore::Writer {
       stats_.total_commit_time += took;
       stats_.longest_commit = std::max(stats_.longest_commit, took);
     }
-    pending_.committed(batch);
     spdlog::debug("SQLiteDB: committed {} change(s) in {:.1f} ms", batch.size(),
                   static_cast<double>(took.count()) / 1000.0);
     if (took > std::chrono::seconds(1)) {
@@ -221,26 +258,6 @@ class SqliteTaskStore::Writer {
         stmt.bind_text(1, change.msg_id, true);
         stmt.step();
         return;
-      }
-    }
-  }
-
-  // A row error (SQLITE_TOOBIG, ...) failed the batch: write each change
-  // alone so the others get through; the offending ones stay in memory.
-  void write_one_by_one(const std::vector<PendingWrites::Change>& batch) {
-    for (const auto& change : batch) {
-      try {
-        write({change});
-      } catch (const SqliteError& e) {
-        db_->rollback_quietly();
-        if (!e.is_row_error()) {
-          failed(e);
-          return;  // the database itself fails: retried as a whole later
-        }
-        pending_.mark_unwritable(change);
-        spdlog::error("SQLiteDB: task record '{}' cannot be stored in {}: {}; it stays in memory "
-                      "(served to clients) until the controller stops",
-                      change.msg_id, db_->file().string(), e.what());
       }
     }
   }
@@ -488,18 +505,25 @@ void SqliteTaskStore::decode_row(const SqliteStatement& stmt, const std::vector<
 
 std::optional<TaskRecord> SqliteTaskStore::read_row(std::string_view msg_id, const FieldMask& fields) {
   std::vector<Field> columns;
-  const std::string sql = select_sql(fields, &columns) + " WHERE msg_id = ?";
-  SqliteStatement& stmt = reader_->cached(sql);
+  std::string sql;
+  if (fields.is_all()) {
+    // get_record, on every request the hub sees: built once.
+    if (full_row_sql_.empty()) full_row_sql_ = select_sql(fields, &full_row_columns_) + " WHERE msg_id = ?";
+  } else {
+    sql = select_sql(fields, &columns) + " WHERE msg_id = ?";
+  }
+  SqliteStatement& stmt = reader_->cached(fields.is_all() ? full_row_sql_ : sql);
   StatementScope scope(stmt);
   stmt.bind_text(1, msg_id, true);
   if (!stmt.step()) return std::nullopt;
   TaskRecord record(std::string(stmt.column_text(1)));
-  decode_row(stmt, columns, fields, record);
+  decode_row(stmt, fields.is_all() ? full_row_columns_ : columns, fields, record);
   return record;
 }
 
 bool SqliteTaskStore::row_exists(std::string_view msg_id) {
-  SqliteStatement& stmt = reader_->cached("SELECT 1 FROM " + quoted_table_ + " WHERE msg_id = ?");
+  if (exists_sql_.empty()) exists_sql_ = "SELECT 1 FROM " + quoted_table_ + " WHERE msg_id = ?";
+  SqliteStatement& stmt = reader_->cached(exists_sql_);
   StatementScope scope(stmt);
   stmt.bind_text(1, msg_id, true);
   return stmt.step();
@@ -508,37 +532,65 @@ bool SqliteTaskStore::row_exists(std::string_view msg_id) {
 // ---------------------------------------------------------------------------
 // TaskStore
 
-void SqliteTaskStore::add_record(TaskRecord record) {
-  const auto change = pending_.find(record.msg_id);
-  bool exists = false;
-  if (change) {
-    exists = change->kind != Kind::Erase;
-  } else if (record.msg_id != last_absent_) {
-    try {
-      exists = row_exists(record.msg_id);
-    } catch (const SqliteError& e) {
-      // Not knowing is no reason to lose the record: the writer's upsert
-      // merges it into a row that turns out to exist.
-      log_.error("read_failed", "SQLiteDB: cannot check for task record '{}' in {}: {}", record.msg_id,
-                 options_.file.string(), e.what());
+namespace {
+
+using Changes = std::vector<PendingWrites::Change>;
+
+// Whether the file's row is needed to know the record after `changes`
+// (they start with an update, or there are none).
+bool needs_row(const Changes& changes) { return changes.empty() || changes.front().kind == Kind::Update; }
+
+// `record` (the file's row or nullopt) after `changes`, oldest first;
+// inserted records get the fields of `fields`.
+void apply_changes(std::optional<TaskRecord>& record, const Changes& changes, const FieldMask& fields) {
+  for (const auto& change : changes) {
+    switch (change.kind) {
+      case Kind::Insert:
+        record.emplace(change.msg_id);
+        record->assign(*change.record, fields);
+        break;
+      case Kind::Update:
+        if (record) record->assign(*change.record, change.fields);
+        break;
+      case Kind::Erase: record.reset(); break;
     }
   }
-  if (exists) throw key_error("Already have msg_id " + py_repr(record.msg_id));
+}
+
+}  // namespace
+
+std::optional<bool> SqliteTaskStore::exists(std::string_view msg_id, const char* what) {
+  const Changes changes = pending_.find(msg_id);
+  if (!changes.empty()) return changes.back().kind != Kind::Erase;
+  if (msg_id == last_absent_) return false;
+  try {
+    return row_exists(msg_id);
+  } catch (const SqliteError& e) {
+    log_.error("read_failed", "SQLiteDB: {}: cannot check for task record '{}' in {}: {}", what, msg_id,
+               options_.file.string(), e.what());
+    return std::nullopt;
+  }
+}
+
+void SqliteTaskStore::add_record(TaskRecord record) {
+  // Not knowing (the file cannot be read) is no reason to lose the record:
+  // the writer's upsert replaces a row that turns out to exist.
+  if (exists(record.msg_id, "add_record").value_or(false)) {
+    throw key_error("Already have msg_id " + py_repr(record.msg_id));
+  }
   last_absent_.clear();
   record.display_data = nullptr;  // no such column
   pending_.insert(std::move(record));
 }
 
 std::optional<TaskRecord> SqliteTaskStore::get_record(std::string_view msg_id) {
-  const auto change = pending_.find(msg_id);
-  if (change && change->kind == Kind::Insert) return change->record->clone();
-  if (change && change->kind == Kind::Erase) return std::nullopt;
-  auto record = reading("get_record", [&] { return read_row(msg_id, FieldMask::all()); });
-  if (!record) {
-    if (!change) last_absent_ = std::string(msg_id);
-    return std::nullopt;
+  const Changes changes = pending_.find(msg_id);
+  std::optional<TaskRecord> record;
+  if (needs_row(changes)) {
+    record = reading("get_record", [&] { return read_row(msg_id, FieldMask::all()); });
+    if (!record && changes.empty()) last_absent_ = std::string(msg_id);
   }
-  if (change) record->assign(*change->record, change->fields);
+  apply_changes(record, changes, FieldMask::all());
   return record;
 }
 
@@ -551,28 +603,17 @@ void SqliteTaskStore::update_record(std::string_view msg_id, TaskRecord values, 
     spdlog::debug("SQLiteDB: display_data of '{}' is not stored (no such column)", msg_id);
     if (stored == FieldMask()) return;
   }
-  const auto change = pending_.find(msg_id);
-  bool exists = true;
-  if (change) {
-    exists = change->kind != Kind::Erase;
-  } else {
-    try {
-      exists = row_exists(msg_id);
-    } catch (const SqliteError& e) {
-      log_.error("read_failed", "SQLiteDB: cannot check for task record '{}' in {}: {}", msg_id,
-                 options_.file.string(), e.what());
-    }
-  }
-  if (!exists) throw key_error("No such msg_id " + py_repr(msg_id));
+  // Not knowing: the update is queued; the writer drops it, logged, if
+  // the row is not there.
+  if (!exists(msg_id, "update_record").value_or(true)) throw key_error("No such msg_id " + py_repr(msg_id));
   values.msg_id = std::string(msg_id);
   pending_.update(std::move(values), stored);
 }
 
 void SqliteTaskStore::drop_record(std::string_view msg_id) {
-  const auto change = pending_.find(msg_id);
-  const bool exists = change ? change->kind != Kind::Erase
-                             : reading("drop_record", [&] { return row_exists(msg_id); });
-  if (!exists) throw key_error("No such msg_id " + py_repr(msg_id));
+  const auto found = exists(msg_id, "drop_record");
+  if (!found) throw HubError("OperationalError", "cannot read " + options_.file.string());
+  if (!*found) throw key_error("No such msg_id " + py_repr(msg_id));
   pending_.erase(std::string(msg_id));
 }
 
@@ -584,12 +625,8 @@ void SqliteTaskStore::drop_matching_records(const Query& query) {
 
 std::vector<TaskRecord> SqliteTaskStore::find_records(const Query& query, const FieldMask& keys) {
   // Pending changes first, then the file: a batch committed in between is
-  // then seen twice (harmless: the change wins), never missed.
-  std::unordered_map<std::string, PendingWrites::Change> overlay;
-  for (auto& change : pending_.all()) {
-    std::string id = change.msg_id;
-    overlay.emplace(std::move(id), std::move(change));
-  }
+  // then seen twice (harmless: the change is applied again), never missed.
+  const std::unordered_map<std::string, Changes> overlay = pending_.all();
   FieldMask fields = query_fields(query);
   for (std::size_t i = 0; i < kFieldCount; ++i) {
     if (keys.test(static_cast<Field>(i))) fields.set(static_cast<Field>(i));
@@ -597,24 +634,24 @@ std::vector<TaskRecord> SqliteTaskStore::find_records(const Query& query, const 
   fields.set(Field::MsgId);
   const SqlFilter filter = translate_query(query, with_label_);
 
-  // (in file, rowid or pending sequence, record)
+  // (pending insert, rowid or pending sequence, record)
   std::vector<std::tuple<bool, std::int64_t, TaskRecord>> found;
   std::vector<std::string> seen;
-  auto keep = [&](bool pending, std::int64_t order, TaskRecord&& record) {
-    if (!query.matches(record)) return;
-    TaskRecord projected(record.msg_id);
-    projected.take(std::move(record), keys);
+  auto keep = [&](bool pending, std::int64_t order, std::optional<TaskRecord>&& record) {
+    if (!record || !query.matches(*record)) return;
+    TaskRecord projected(record->msg_id);
+    projected.take(std::move(*record), keys);
     found.emplace_back(pending, order, std::move(projected));
   };
 
-  // A query for msg_ids that are all pending inserts or erases (the hub's
+  // A query for msg_ids whose changes are all pending (the hub's
   // result_request for recent tasks) is answered from memory alone: faster,
   // and it still works while the file cannot be read.
   bool need_file = true;
   if (const auto ids = query.msg_id_candidates()) {
     need_file = std::any_of(ids->begin(), ids->end(), [&](const std::string& id) {
       const auto it = overlay.find(id);
-      return it == overlay.end() || it->second.kind == Kind::Update;
+      return it == overlay.end() || needs_row(it->second);
     });
   }
 
@@ -637,38 +674,28 @@ std::vector<TaskRecord> SqliteTaskStore::find_records(const Query& query, const 
       ++index;
     }
     while (stmt.step()) {
-      TaskRecord record(std::string(stmt.column_text(1)));
-      const auto change = overlay.find(record.msg_id);
-      if (change != overlay.end()) {
-        seen.push_back(record.msg_id);
-        if (change->second.kind == Kind::Erase) continue;
-        if (change->second.kind == Kind::Insert) {
-          TaskRecord copy(record.msg_id);
-          copy.assign(*change->second.record, fields);
-          keep(false, stmt.column_int64(0), std::move(copy));
-          continue;
-        }
-        decode_row(stmt, columns, fields, record);
-        record.assign(*change->second.record, change->second.fields);
-        keep(false, stmt.column_int64(0), std::move(record));
-        continue;
+      std::optional<TaskRecord> record(std::in_place, std::string(stmt.column_text(1)));
+      decode_row(stmt, columns, fields, *record);
+      if (const auto changes = overlay.find(record->msg_id); changes != overlay.end()) {
+        seen.push_back(record->msg_id);
+        apply_changes(record, changes->second, fields);
       }
-      decode_row(stmt, columns, fields, record);
       keep(false, stmt.column_int64(0), std::move(record));
     }
     return 0;
   });
 
   std::sort(seen.begin(), seen.end());
-  for (auto& [id, change] : overlay) {
-    if (change.kind == Kind::Erase || std::binary_search(seen.begin(), seen.end(), id)) continue;
-    if (change.kind == Kind::Insert) {
-      TaskRecord copy(id);
-      copy.assign(*change.record, fields);
-      keep(true, static_cast<std::int64_t>(change.sequence), std::move(copy));
+  for (const auto& [id, changes] : overlay) {
+    if (std::binary_search(seen.begin(), seen.end(), id)) continue;
+    if (!needs_row(changes)) {
+      std::optional<TaskRecord> record;
+      apply_changes(record, changes, fields);
+      keep(true, static_cast<std::int64_t>(changes.front().sequence), std::move(record));
       continue;
     }
-    // An update whose row did not match in the file may match with it.
+    if (!need_file) continue;
+    // Updates of a row that did not match in the file may match with them.
     std::vector<Field> columns;
     const std::string sql = select_sql(fields, &columns) + " WHERE msg_id = ?";
     reading("find_records", [&] {
@@ -676,9 +703,9 @@ std::vector<TaskRecord> SqliteTaskStore::find_records(const Query& query, const 
       StatementScope scope(stmt);
       stmt.bind_text(1, id, true);
       if (!stmt.step()) return 0;
-      TaskRecord record(id);
-      decode_row(stmt, columns, fields, record);
-      record.assign(*change.record, change.fields);
+      std::optional<TaskRecord> record(std::in_place, id);
+      decode_row(stmt, columns, fields, *record);
+      apply_changes(record, changes, fields);
       keep(false, stmt.column_int64(0), std::move(record));
       return 0;
     });

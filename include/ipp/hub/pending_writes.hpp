@@ -1,24 +1,23 @@
 // SPDX-License-Identifier: BSD-3-Clause
 //
 // The changes to task records that the hub has made and the SQLite writer
-// thread has not committed yet: one coalesced change per msg_id.
+// thread has not committed yet.
 //
-// The hub thread records changes (insert, update, erase) and reads them back
-// to overlay the database (a query sees its own writes). The writer thread
-// takes a snapshot, writes it in one transaction, and then forgets the
-// entries it wrote -- only those not changed again meanwhile, which the
-// next batch writes. Until a batch commits its entries stay here, so a
-// failed write (disk full, locked, read-only) loses nothing: the entries
-// wait for the next attempt, and reads keep seeing them.
+// Two generations: `newest`, one coalesced change per msg_id that the hub
+// keeps changing, and `in flight`, the batch the writer is writing. The
+// writer takes the whole newest generation at once (a map swap) and reads
+// it while the hub goes on changing a new one, so neither copies a record
+// nor waits for the other. A committed batch is forgotten; a failed one is
+// merged back under the newer changes (disk full, locked, read-only lose
+// nothing: the changes wait for the next attempt), and reads see both
+// generations meanwhile.
 //
-// Coalescing: insert + updates = one insert of the final record; updates =
-// one update of the union of their fields; erase drops a pending insert or
-// update. A snapshot's records are shared, never mutated: a change to an
-// entry the writer holds copies it first (copy-on-write).
+// Coalescing within a generation: insert + updates = one insert of the final
+// record; updates = one update of the union of their fields; erase replaces
+// whatever came before.
 //
-// Thread-safe: every method takes the internal mutex. The hub's methods
-// never wait for the writer's I/O (the writer holds the mutex only to copy
-// pointers and to forget committed entries).
+// Thread-safe: every method takes the internal mutex for a short time; the
+// hub's methods never wait for the writer's I/O.
 #pragma once
 
 #include <chrono>
@@ -27,7 +26,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,14 +43,13 @@ class PendingWrites {
     Erase,   // delete the row
   };
 
-  // One coalesced change. `record` is shared with the entry: never modify it.
+  // One coalesced change. The record is shared: never modify it.
   struct Change {
     std::string msg_id;
     Kind kind = Kind::Insert;
     std::shared_ptr<const TaskRecord> record;  // null for Erase
     FieldMask fields;                          // Update: the fields to write
     std::uint64_t sequence = 0;                // order of the first change
-    std::uint64_t version = 0;                 // bumped by every change
   };
 
   // --- hub thread -----------------------------------------------------
@@ -65,34 +62,38 @@ class PendingWrites {
   void update(TaskRecord values, const FieldMask& fields);
   void erase(const std::string& msg_id);
 
-  std::optional<Change> find(std::string_view msg_id) const;
-  // Every pending change, in no particular order.
-  std::vector<Change> all() const;
+  // The uncommitted changes of `msg_id`, oldest first: none, one, or the
+  // one being written followed by a newer one. Apply them in order.
+  std::vector<Change> find(std::string_view msg_id) const;
+  // Every uncommitted change, by msg_id, each list oldest first.
+  std::unordered_map<std::string, std::vector<Change>> all() const;
+  // Number of msg_ids with uncommitted changes.
   std::size_t size() const;
-  // Bytes of buffers held by pending changes (for the outage log line).
+  // Bytes of buffers held by uncommitted changes (for the outage log line).
   std::uint64_t buffer_bytes() const;
 
   // --- writer thread --------------------------------------------------
 
-  // Blocks until there is something to write and the oldest pending change
-  // is `delay` old, `wake_size` changes are pending, flush() was called, or
-  // stop() was called. Returns false once stopped and nothing is pending.
+  // Blocks until there is something to write and the oldest change is
+  // `delay` old, `wake_size` msg_ids changed, flush() was called, or stop()
+  // was called. Returns false once stopped and nothing writable is left.
   bool wait_for_batch(std::chrono::milliseconds delay, std::size_t wake_size);
-  // Every pending change not marked unwritable, oldest first.
-  std::vector<Change> snapshot();
-  // Forgets the changes of `batch` that were not changed since the
-  // snapshot, and wakes flush() waiters.
-  void committed(const std::vector<Change>& batch);
-  // Marks one change as impossible to write (a row error such as
-  // SQLITE_TOOBIG): it stays in memory, readable, and is skipped by
-  // snapshot() until it changes again.
-  void mark_unwritable(const Change& change);
+  // Takes every writable change for writing, oldest first; they stay
+  // readable until done(). One batch at a time.
+  std::vector<Change> take_batch();
+  // The batch is finished: its changes are committed, except those of
+  // `retry` (merged back, under any newer change, to be written again) and
+  // of `unwritable` (kept and readable, but not offered again until they
+  // change: SQLite refuses them, e.g. SQLITE_TOOBIG).
+  void done(const std::vector<std::string>& retry = {}, const std::vector<std::string>& unwritable = {});
+  // done() with every change of the batch to retry.
+  void failed();
   std::size_t unwritable() const;
 
   // --- any thread -----------------------------------------------------
 
-  // Wakes the writer at once and waits until every change pending now has
-  // been committed, or `timeout` passed. Returns whether they were.
+  // Wakes the writer at once and waits until every change made before the
+  // call has been committed, or `timeout` passed. Returns whether they were.
   bool flush(std::chrono::milliseconds timeout);
   // Makes wait_for_batch return as soon as nothing (writable) is pending.
   void stop();
@@ -102,35 +103,43 @@ class PendingWrites {
   void sleep(std::chrono::milliseconds duration);
 
  private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   struct Entry {
     Kind kind = Kind::Insert;
-    std::shared_ptr<TaskRecord> record;  // shared with snapshots: copy before changing
+    // Records of the newest generation belong to the hub, which changes
+    // them in place; in flight they are only read.
+    std::shared_ptr<TaskRecord> record;
     FieldMask fields;
     std::uint64_t sequence = 0;
-    std::uint64_t version = 0;
+    std::uint64_t version = 0;  // of the latest change (flush)
     bool unwritable = false;
   };
-  using Entries = std::unordered_map<std::string, Entry>;
+  using Entries = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
 
-  static Change to_change(const Entries::value_type& item);
-  // The entry's record, copied first if a snapshot or reader shares it.
-  static TaskRecord& own_record(Entry& entry);
-  // Bookkeeping after `entry` changed (`created`: it is new; `was_idle`:
-  // nothing was waiting to be written before).
+  static Change to_change(const std::string& msg_id, const Entry& entry);
+  // Entry for a new change of `msg_id`; `created` says whether it is new.
+  Entry& entry_for(const std::string& msg_id, bool* created);
   void changed(Entry& entry, bool created, bool was_idle);
   std::size_t writable_count() const;  // mutex_ held
+  // `older` (in flight) merged under `newer` (same msg_id). Copies rather
+  // than changes the in-flight record, which the hub may be reading.
+  static Entry merge(const Entry& older, Entry&& newer);
 
   mutable std::mutex mutex_;
   std::condition_variable work_;      // writer waits for changes
   std::condition_variable progress_;  // flush() waits for commits
   // State below is protected by mutex_.
-  Entries entries_;
-  // When the oldest change not yet in a committed batch was made.
+  Entries newest_;
+  std::shared_ptr<const Entries> in_flight_;  // null when no batch is out
+  // When the oldest change not yet taken by the writer was made.
   std::chrono::steady_clock::time_point first_pending_;
   std::uint64_t next_sequence_ = 0;
   std::uint64_t next_version_ = 0;
-  bool flush_wanted_ = false;  // until the next snapshot
-  std::size_t unwritable_ = 0;
+  bool flush_wanted_ = false;  // until the next batch is taken
+  std::size_t unwritable_ = 0;  // in newest_
   bool stop_ = false;
 };
 

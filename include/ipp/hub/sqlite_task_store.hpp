@@ -122,6 +122,9 @@ class SqliteTaskStore : public TaskStore {
   // Reads `fields` of the row `msg_id` into a record; nullopt if absent.
   std::optional<TaskRecord> read_row(std::string_view msg_id, const FieldMask& fields);
   bool row_exists(std::string_view msg_id);
+  // Whether `msg_id` has a record (pending changes, then the file);
+  // nullopt, logged, when the file cannot be read.
+  std::optional<bool> exists(std::string_view msg_id, const char* what);
   // SELECT rowid, <columns for fields> FROM table
   std::string select_sql(const FieldMask& fields, std::vector<Field>* columns) const;
   void decode_row(const SqliteStatement& stmt, const std::vector<Field>& columns,
@@ -135,6 +138,9 @@ class SqliteTaskStore : public TaskStore {
   std::string quoted_table_;
   bool with_label_ = false;
   std::unique_ptr<SqliteConnection> reader_;  // hub thread only
+  std::string full_row_sql_;
+  std::vector<Field> full_row_columns_;
+  std::string exists_sql_;
   PendingWrites pending_;
   std::unique_ptr<Writer> writer_;
   // A msg_id get_record just found absent: add_record of the same id (the
