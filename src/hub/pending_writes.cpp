@@ -38,6 +38,8 @@ void PendingWrites::changed(Entry& entry, bool created, bool was_idle) {
   if (was_idle) {
     first_pending_ = Clock::now();
     work_.notify_one();  // starts the writer's batch delay
+  } else if (writable_count() == wake_size_) {
+    work_.notify_one();  // enough for a batch now
   }
 }
 
@@ -132,6 +134,7 @@ std::uint64_t PendingWrites::buffer_bytes() const {
 
 bool PendingWrites::wait_for_batch(std::chrono::milliseconds delay, std::size_t wake_size) {
   std::unique_lock<std::mutex> lock(mutex_);
+  wake_size_ = wake_size;
   for (;;) {
     const std::size_t writable = writable_count();
     if (writable == 0) {

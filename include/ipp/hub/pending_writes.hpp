@@ -139,6 +139,7 @@ class PendingWrites {
   std::uint64_t next_sequence_ = 0;
   std::uint64_t next_version_ = 0;
   bool flush_wanted_ = false;  // until the next batch is taken
+  std::size_t wake_size_ = static_cast<std::size_t>(-1);  // the writer's, for the notification
   std::size_t unwritable_ = 0;  // in newest_
   bool stop_ = false;
 };
