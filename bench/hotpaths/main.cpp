@@ -110,9 +110,8 @@ void feed_hub(hub::Hub& hub, wire::Frames&& frames) {
   const std::string topic = frames[0].to_string();
   frames.erase(frames.begin());
   auto raw = wire::RawMessage::split(std::move(frames), nullptr);
-  auto msg = raw ? wire::to_message(std::move(*raw), nullptr) : std::nullopt;
-  if (!msg) std::abort();
-  hub.handle_monitor(topic, std::move(*msg));
+  if (!raw) std::abort();
+  hub.handle_monitor(topic, std::move(*raw));
 }
 
 wire::RawMessage verified(wire::Frames&& frames, const wire::Signer& signer, wire::DigestHistory& history) {
@@ -125,11 +124,12 @@ wire::RawMessage verified(wire::Frames&& frames, const wire::Signer& signer, wir
 
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 20000;
-  // The controller's logging (INFO to stderr, flushed per record): the hub
+  // The controller's logging (INFO to stderr, in batches): the hub
   // logs every task, as hub.py does. Run with 2>/dev/null or 2>file.
   util::LogOptions log_options;
   log_options.name = "IPController";
   if (argc > 2) log_options.level = util::parse_log_level(argv[2]);
+  log_options.flush_interval = std::chrono::milliseconds(100);  // as ipcontroller
   util::setup_logging(log_options);
   wire::SessionOptions options;
   options.key = kKey;

@@ -85,9 +85,9 @@ void erase_one(std::vector<std::string>& list, std::string_view msg_id) {
 }
 
 // A parsed date of a message (header.date, metadata.started) for a record.
-std::optional<util::TimePoint> parse_date(const json& value) {
-  if (!value.is_string()) return std::nullopt;
-  const auto t = util::parse_iso8601(value.get_ref<const std::string&>());
+std::optional<util::TimePoint> parse_date(const std::optional<std::string>& value) {
+  if (!value) return std::nullopt;
+  const auto t = util::parse_iso8601(*value);
   if (!t) return std::nullopt;
   return to_record_time(*t);
 }
@@ -657,9 +657,8 @@ void Hub::resubmit_request(const std::string& identity, wire::Message& request) 
     return finish(error_content(key_error("No such msg(s): " + py_repr(missing))));
   }
   for (const auto& id : msg_ids) {
-    const TaskRecord& record = records.at(id);
-    if (!record.header.is_object() || !record.header.contains("msg_type") ||
-        !record.header["msg_type"].is_string()) {
+    const json& header = records.at(id).header.get();
+    if (!header.is_object() || !header.contains("msg_type") || !header["msg_type"].is_string()) {
       // An IOPub-only partial record: hub.py fails with a TypeError.
       return finish(error_content(HubError(
           "ValueError", "Cannot resubmit " + py_repr(id) + ": its request was never recorded")));
@@ -672,8 +671,8 @@ void Hub::resubmit_request(const std::string& identity, wire::Message& request) 
     // The stored header with a new msg_id and date; parent = that same new
     // header and empty metadata (hub.py: session.msg(parent=header) then
     // mutating the shared header dict).
-    const json fresh = session_.make_header(record.header["msg_type"].get<std::string>());
-    json header = record.header;
+    json header = record.header.get();
+    const json fresh = session_.make_header(header["msg_type"].get<std::string>());
     header["msg_id"] = fresh["msg_id"];
     header["date"] = fresh["date"];
     const std::string new_id = fresh["msg_id"].get<std::string>();
@@ -682,16 +681,16 @@ void Hub::resubmit_request(const std::string& identity, wire::Message& request) 
     msg.header = header;
     msg.parent_header = header;
     msg.metadata = json::object();
-    msg.content = record.content;
+    msg.content = record.content.get();
     msg.buffers = share_frames(record.buffers);
     // init_record of the new message: queue and client_uuid stay None until
     // the scheduler's intask.
     wire::Message copy;
     copy.header = header;
     copy.metadata = json::object();
-    copy.content = record.content;
+    copy.content = record.content.get();
     copy.buffers = std::move(record.buffers);
-    TaskRecord fresh_record = init_record(std::move(copy));
+    TaskRecord fresh_record = init_record(*MonitorMessage::from_message(std::move(copy)));
 
     output_.resubmit_task(std::move(msg));
     resubmitted[id] = new_id;
@@ -740,24 +739,11 @@ void Hub::handle_monitor(std::string_view topic, wire::Message&& msg) {
     return;
   }
   try {
-    if (topic == "in") {
-      save_queue_request(std::move(msg));
-    } else if (topic == "out") {
-      save_queue_result(std::move(msg));
-    } else if (topic == "intask") {
-      save_task_request(std::move(msg));
-    } else if (topic == "outtask") {
-      save_task_result(std::move(msg));
-    } else if (topic == "tracktask") {
-      save_task_destination(std::move(msg));
-    } else if (topic == "iopub") {
+    if (topic == "iopub") {
       monitor_iopub_message(std::move(msg));
-    } else if (topic == "incontrol" || topic == "outcontrol" || topic == "inbcast" ||
-               topic == "outbcast") {
-      // hub.py ignores control traffic; nothing publishes *bcast.
-    } else {
-      bad_input_log_->error("monitor", "Unrecognized monitor topic: '{}'", printable(topic));
+      return;
     }
+    dispatch_monitor(topic, *MonitorMessage::from_message(std::move(msg)));
   } catch (const zmq::error_t&) {
     throw;
   } catch (const std::exception& e) {
@@ -765,9 +751,61 @@ void Hub::handle_monitor(std::string_view topic, wire::Message&& msg) {
   }
 }
 
-TaskRecord Hub::init_record(wire::Message&& msg) {
+void Hub::handle_monitor(std::string_view topic, wire::RawMessage&& raw) {
+  if (raw.identity_count() == 0) {
+    bad_input_log_->error("monitor", "Monitor message without topic: '{}'", topic);
+    return;
+  }
+  try {
+    std::string error;
+    if (topic == "iopub") {
+      // Every request makes two status messages: drop them unparsed.
+      const auto header =
+          wire::JsonObjectView::parse(raw.dict_bytes(wire::Dict::Header), &error, wire::kMaxJsonDepth);
+      if (header && header->string("msg_type") == "status") return;
+      auto msg = wire::to_message(std::move(raw), &error);
+      if (!msg) {
+        bad_input_log_->warn("monitor", "hub: unreadable monitor message ({}): {}", topic, error);
+        return;
+      }
+      monitor_iopub_message(std::move(*msg));
+      return;
+    }
+    auto msg = MonitorMessage::from_raw(std::move(raw), &error);
+    if (!msg) {
+      bad_input_log_->warn("monitor", "hub: unreadable monitor message ({}): {}", topic, error);
+      return;
+    }
+    dispatch_monitor(topic, *msg);
+  } catch (const zmq::error_t&) {
+    throw;
+  } catch (const std::exception& e) {
+    bad_input_log_->error("monitor", "monitor::error handling '{}' message: {}", topic, e.what());
+  }
+}
+
+void Hub::dispatch_monitor(std::string_view topic, MonitorMessage& msg) {
+  if (topic == "in") {
+    save_queue_request(msg);
+  } else if (topic == "out") {
+    save_queue_result(msg);
+  } else if (topic == "intask") {
+    save_task_request(msg);
+  } else if (topic == "outtask") {
+    save_task_result(msg);
+  } else if (topic == "tracktask") {
+    save_task_destination(msg);
+  } else if (topic == "incontrol" || topic == "outcontrol" || topic == "inbcast" ||
+             topic == "outbcast") {
+    // hub.py ignores control traffic; nothing publishes *bcast.
+  } else {
+    bad_input_log_->error("monitor", "Unrecognized monitor topic: '{}'", printable(topic));
+  }
+}
+
+TaskRecord Hub::init_record(MonitorMessage& msg) {
   TaskRecord record(msg.msg_id());
-  record.submitted = parse_date(msg.header.contains("date") ? msg.header["date"] : json());
+  record.submitted = parse_date(msg.header_string("date"));
   if (!record.submitted) {
     // Deliberate deviation: hub.py drops the request (an exception) when
     // header.date cannot be parsed; we keep it, dated now.
@@ -775,10 +813,10 @@ TaskRecord Hub::init_record(wire::Message&& msg) {
                          record.msg_id);
     record.submitted = wall_now();
   }
-  if (auto label = string_at(msg.metadata, "label")) record.label = std::move(label);
-  record.header = std::move(msg.header);
-  record.metadata = std::move(msg.metadata);
-  record.content = std::move(msg.content);
+  if (auto label = msg.metadata_string("label")) record.label = std::move(label);
+  record.header = msg.header();
+  record.metadata = msg.metadata();
+  record.content = msg.content();
   record.buffers = std::move(msg.buffers);
   return record;
 }
@@ -828,24 +866,24 @@ void Hub::update_record(const std::string& msg_id, TaskRecord&& values, const Fi
   }
 }
 
-TaskRecord Hub::result_record(wire::Message&& reply) {
+TaskRecord Hub::result_record(MonitorMessage& reply) {
   TaskRecord values(reply.parent_msg_id());
   values.received = wall_now();
-  values.started = parse_date(reply.metadata.contains("started") ? reply.metadata["started"] : json());
-  values.completed = parse_date(reply.header.contains("date") ? reply.header["date"] : json());
+  values.started = parse_date(reply.metadata_string("started"));
+  values.completed = parse_date(reply.header_string("date"));
   if (!values.completed) {
     // Deliberate deviation: hub.py fails on an unparsable reply date and
     // leaves the record without its result.
     values.completed = values.received;
   }
-  values.result_header = std::move(reply.header);
-  values.result_metadata = std::move(reply.metadata);
-  values.result_content = std::move(reply.content);
+  values.result_header = reply.header();
+  values.result_metadata = reply.metadata();
+  values.result_content = reply.content();
   values.result_buffers = std::move(reply.buffers);
   return values;
 }
 
-void Hub::save_queue_request(wire::Message&& msg) {
+void Hub::save_queue_request(MonitorMessage& msg) {
   if (msg.identities.size() < 2) {
     bad_input_log_->error("monitor", "invalid identity prefix for 'in': {} frame(s)", msg.identities.size());
     return;
@@ -857,8 +895,8 @@ void Hub::save_queue_request(wire::Message&& msg) {
     return;
   }
   const int eid = engine->id;
-  const auto client_uuid = string_at(msg.header, "session");
-  TaskRecord record = init_record(std::move(msg));
+  const auto client_uuid = msg.header_string("session");
+  TaskRecord record = init_record(msg);
   const std::string msg_id = record.msg_id;
   if (msg_id.empty()) {
     bad_input_log_->error("monitor", "queue::request without a msg_id");
@@ -873,7 +911,7 @@ void Hub::save_queue_request(wire::Message&& msg) {
   queues_[eid].queue.push_back(msg_id);
 }
 
-void Hub::save_queue_result(wire::Message&& msg) {
+void Hub::save_queue_result(MonitorMessage& msg) {
   if (msg.identities.size() < 2) {
     bad_input_log_->error("monitor", "invalid identity prefix for 'out': {} frame(s)", msg.identities.size());
     return;
@@ -909,14 +947,14 @@ void Hub::save_queue_result(wire::Message&& msg) {
   }
   // Updated even when already completed: the unregistration may have been
   // premature (hub.py).
-  update_record(msg_id, result_record(std::move(msg)),
+  update_record(msg_id, result_record(msg),
                 {Field::ResultHeader, Field::ResultMetadata, Field::ResultContent, Field::ResultBuffers,
                  Field::Received, Field::Started, Field::Completed});
 }
 
-void Hub::save_task_request(wire::Message&& msg) {
-  const auto client_uuid = string_at(msg.header, "session");
-  TaskRecord record = init_record(std::move(msg));
+void Hub::save_task_request(MonitorMessage& msg) {
+  const auto client_uuid = msg.header_string("session");
+  TaskRecord record = init_record(msg);
   const std::string msg_id = record.msg_id;
   if (msg_id.empty()) {
     bad_input_log_->error("monitor", "task::request without a msg_id");
@@ -940,11 +978,11 @@ void Hub::save_task_request(wire::Message&& msg) {
   store_request_record(std::move(record), fields, true);
 }
 
-void Hub::save_task_destination(wire::Message&& msg) {
-  const auto msg_id = string_at(msg.content, "msg_id");
-  const auto engine_uuid = string_at(msg.content, "engine_id");
+void Hub::save_task_destination(MonitorMessage& msg) {
+  const auto msg_id = msg.content_string("msg_id");
+  const auto engine_uuid = msg.content_string("engine_id");
   if (!msg_id || !engine_uuid) {
-    bad_input_log_->error("monitor", "task::invalid task tracking message: {}", msg.content.dump());
+    bad_input_log_->error("monitor", "task::invalid task tracking message: {}", msg.content_text());
     return;
   }
   const Engine* engine = registry_.find_uuid(*engine_uuid);
@@ -966,16 +1004,16 @@ void Hub::save_task_destination(wire::Message&& msg) {
   update_record(*msg_id, std::move(values), {Field::EngineUuid});
 }
 
-void Hub::save_task_result(wire::Message&& msg) {
+void Hub::save_task_result(MonitorMessage& msg) {
   const std::string msg_id = msg.parent_msg_id();
   if (msg_id.empty()) {
-    bad_input_log_->warn("monitor", "Task reply had no parent: {}", msg.header.dump());
+    bad_input_log_->warn("monitor", "Task reply had no parent: {}", msg.header_text());
     return;
   }
   unassigned_.erase(msg_id);
-  const std::string engine_uuid = string_at(msg.metadata, "engine").value_or("");
+  const std::string engine_uuid = msg.metadata_string("engine").value_or("");
   const Engine* engine = registry_.find_uuid(engine_uuid);
-  const auto status = string_at(msg.metadata, "status");
+  const auto status = msg.metadata_string("status");
 
   if (pending_.erase(msg_id) == 0) {
     spdlog::debug("task::unknown task '{}' finished", msg_id);
@@ -993,7 +1031,7 @@ void Hub::save_task_result(wire::Message&& msg) {
     erase_one(queues_[assigned->second].tasks, msg_id);
     task_engine_.erase(assigned);
   }
-  TaskRecord values = result_record(std::move(msg));
+  TaskRecord values = result_record(msg);
   values.engine_uuid = engine_uuid;
   update_record(msg_id, std::move(values),
                 {Field::ResultHeader, Field::ResultMetadata, Field::ResultContent, Field::ResultBuffers,

@@ -97,9 +97,9 @@ class FieldView {
   FieldView(const TaskRecord& record, Field field) : date_(is_date_field(field)) {
     switch (field) {
       case Field::MsgId: owned_ = record.msg_id; break;
-      case Field::Header: json_ = &record.header; break;
-      case Field::Metadata: json_ = &record.metadata; break;
-      case Field::Content: json_ = &record.content; break;
+      case Field::Header: json_ = &record.header.get(); break;
+      case Field::Metadata: json_ = &record.metadata.get(); break;
+      case Field::Content: json_ = &record.content.get(); break;
       case Field::Submitted: time_ = record.submitted; break;
       case Field::ClientUuid: set_text(record.client_uuid); break;
       case Field::EngineUuid: set_text(record.engine_uuid); break;
@@ -107,9 +107,9 @@ class FieldView {
       case Field::Completed: time_ = record.completed; break;
       case Field::Resubmitted: set_text(record.resubmitted); break;
       case Field::Received: time_ = record.received; break;
-      case Field::ResultHeader: json_ = &record.result_header; break;
-      case Field::ResultMetadata: json_ = &record.result_metadata; break;
-      case Field::ResultContent: json_ = &record.result_content; break;
+      case Field::ResultHeader: json_ = &record.result_header.get(); break;
+      case Field::ResultMetadata: json_ = &record.result_metadata.get(); break;
+      case Field::ResultContent: json_ = &record.result_content.get(); break;
       case Field::Queue: set_text(record.queue); break;
       case Field::ExecuteInput: set_text(record.execute_input); break;
       case Field::ExecuteResult: json_ = &record.execute_result; break;

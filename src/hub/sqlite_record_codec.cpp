@@ -4,6 +4,8 @@
 #include <array>
 
 #include "ipp/hub/buffer_pickle.hpp"
+#include "ipp/wire/codec.hpp"
+#include "ipp/wire/json_reader.hpp"
 
 namespace ipp::hub {
 
@@ -60,7 +62,8 @@ decltype(auto) with_text(TaskRecord& record, Field field, Fn&& fn) {
   return fn(*target);
 }
 
-json* json_member(TaskRecord& record, Field field) {
+// The dicts of the request and the reply (kept as text, see RecordJson).
+RecordJson* dict_member(TaskRecord& record, Field field) {
   switch (field) {
     case Field::Header: return &record.header;
     case Field::Metadata: return &record.metadata;
@@ -68,6 +71,13 @@ json* json_member(TaskRecord& record, Field field) {
     case Field::ResultHeader: return &record.result_header;
     case Field::ResultMetadata: return &record.result_metadata;
     case Field::ResultContent: return &record.result_content;
+    default: return nullptr;
+  }
+}
+
+// execute_result, error: JSON values built from IOPub messages.
+json* json_member(TaskRecord& record, Field field) {
+  switch (field) {
     case Field::ExecuteResult: return &record.execute_result;
     case Field::Error: return &record.error;
     default: return nullptr;
@@ -158,6 +168,20 @@ void bind_field(SqliteStatement& stmt, int index, const TaskRecord& record, Fiel
       });
       return;
     case ColumnKind::Json: {
+      if (const RecordJson* dict = dict_member(r, field)) {
+        if (const std::string* text = dict->text()) {
+          // As received (validated JSON): no parse, no dump. Safe on the
+          // writer thread while the hub reads the same record.
+          stmt.bind_text(index, *text);
+          return;
+        }
+        if (dict->is_null()) {
+          stmt.bind_null(index);
+        } else {
+          stmt.bind_text(index, dict->get().dump(-1, ' ', false, json::error_handler_t::replace));
+        }
+        return;
+      }
       const json& value = *json_member(r, field);
       if (value.is_null()) {
         stmt.bind_null(index);
@@ -210,6 +234,20 @@ bool read_field(const SqliteStatement& stmt, int column, Field field, TaskRecord
       });
       return true;
     case ColumnKind::Json: {
+      if (RecordJson* dict = dict_member(record, field)) {
+        if (type == SqliteType::Null) {
+          *dict = nullptr;
+          return true;
+        }
+        std::string reason;
+        if (!wire::validate_json(bytes, &reason, wire::kMaxJsonDepth)) {
+          *dict = nullptr;
+          *error = std::string(spec->name) + " is not valid JSON";
+          return false;
+        }
+        *dict = RecordJson::from_text(std::string(bytes));
+        return true;
+      }
       json& value = *json_member(record, field);
       if (type == SqliteType::Null) {
         value = nullptr;
@@ -259,9 +297,10 @@ bool read_field(const SqliteStatement& stmt, int column, Field field, TaskRecord
 
 void derive_label(TaskRecord& record) {
   record.label.reset();
-  if (!record.metadata.is_object()) return;
-  const auto it = record.metadata.find("label");
-  if (it != record.metadata.end() && it->is_string()) record.label = it->get<std::string>();
+  const json& metadata = record.metadata.get();
+  if (!metadata.is_object()) return;
+  const auto it = metadata.find("label");
+  if (it != metadata.end() && it->is_string()) record.label = it->get<std::string>();
 }
 
 }  // namespace ipp::hub

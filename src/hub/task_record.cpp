@@ -65,6 +65,8 @@ nlohmann::json value_json(const TaskRecord& record, Field field) {
       return value ? nlohmann::json(*value) : nlohmann::json();
     } else if constexpr (std::is_same_v<T, Frames>) {
       return nlohmann::json();  // never serialised
+    } else if constexpr (std::is_same_v<T, RecordJson>) {
+      return value.get();
     } else {
       return nlohmann::json(value);
     }
@@ -185,6 +187,8 @@ bool TaskRecord::is_set(Field field) const {
     using T = Plain<decltype(value)>;
     if constexpr (std::is_same_v<T, nlohmann::json>) {
       return py_truthy(value);
+    } else if constexpr (std::is_same_v<T, RecordJson>) {
+      return value.truthy();
     } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
       return value.has_value() && !value->empty();
     } else if constexpr (std::is_same_v<T, std::optional<util::TimePoint>>) {
@@ -215,11 +219,11 @@ nlohmann::json to_json(const TaskRecord& record, const FieldMask& keys) {
 
 nlohmann::json to_result_json(const TaskRecord& record) {
   return nlohmann::json{
-      {"header", record.header},
-      {"metadata", record.metadata},
-      {"result_header", record.result_header},
-      {"result_metadata", record.result_metadata},
-      {"result_content", record.result_content},
+      {"header", record.header.get()},
+      {"metadata", record.metadata.get()},
+      {"result_header", record.result_header.get()},
+      {"result_metadata", record.result_metadata.get()},
+      {"result_content", record.result_content.get()},
       {"received", value_json(record, Field::Received)},
       {"io",
        {{"execute_input", value_json(record, Field::ExecuteInput)},

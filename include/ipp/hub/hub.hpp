@@ -24,6 +24,7 @@
 #include "ipp/hub/engine_registry.hpp"
 #include "ipp/hub/hub_error.hpp"
 #include "ipp/hub/hub_output.hpp"
+#include "ipp/hub/monitor_message.hpp"
 #include "ipp/hub/task_record.hpp"
 #include "ipp/hub/task_store.hpp"
 #include "ipp/util/iso8601.hpp"
@@ -104,6 +105,12 @@ class Hub {
   // "incontrol", "outcontrol", "inbcast", "outbcast" are accepted and
   // ignored (as hub.py); anything else, or no identity frame, is logged.
   void handle_monitor(std::string_view topic, wire::Message&& msg);
+  // The same for a message as the monitor socket delivers it (frames after
+  // the topic, the signature already checked by the forwarding loop): the
+  // dicts are validated and stored as text, never built as JSON values
+  // (MonitorMessage); IOPub status messages are dropped after reading the
+  // header alone. A dict that is not a JSON object is logged and dropped.
+  void handle_monitor(std::string_view topic, wire::RawMessage&& raw);
 
   // The heart monitor saw the first pong of heart `uuid`. If it has a
   // pending registration, the registration completes: engine_registered,
@@ -178,11 +185,12 @@ class Hub {
   void dask_request(const std::string& identity, wire::Message& request);
 
   // Monitor handlers.
-  void save_queue_request(wire::Message&& msg);
-  void save_queue_result(wire::Message&& msg);
-  void save_task_request(wire::Message&& msg);
-  void save_task_destination(wire::Message&& msg);
-  void save_task_result(wire::Message&& msg);
+  void dispatch_monitor(std::string_view topic, MonitorMessage& msg);
+  void save_queue_request(MonitorMessage& msg);
+  void save_queue_result(MonitorMessage& msg);
+  void save_task_request(MonitorMessage& msg);
+  void save_task_destination(MonitorMessage& msg);
+  void save_task_result(MonitorMessage& msg);
   void monitor_iopub_message(wire::Message&& msg);
   void save_iopub_message(wire::Message&& msg);
 
@@ -191,7 +199,7 @@ class Hub {
   void publish(std::string_view msg_type, nlohmann::json content,
                nlohmann::json parent = nlohmann::json::object());
   // hub.py init_record: a record for a request message (buffers moved).
-  TaskRecord init_record(wire::Message&& msg);
+  TaskRecord init_record(MonitorMessage& msg);
   // Adds `record`, or merges it into the record IOPub created first (hub.py
   // save_queue_request/save_task_request); `fields` are the fields the
   // update may write.
@@ -200,7 +208,7 @@ class Hub {
   // The store's record, or nullopt when it has none or cannot say.
   std::optional<TaskRecord> stored_record(const std::string& msg_id);
   // The result fields of a reply (hub.py save_queue_result/save_task_result).
-  TaskRecord result_record(wire::Message&& reply);
+  TaskRecord result_record(MonitorMessage& reply);
   std::vector<int> validate_targets(const nlohmann::json& targets) const;
   void fail_stranded(const Stranded& stranded);
   void save_engine_state();

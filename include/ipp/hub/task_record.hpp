@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "ipp/hub/record_json.hpp"
 #include "ipp/util/iso8601.hpp"
 
 namespace ipp::hub {
@@ -105,9 +106,9 @@ std::vector<zmq::message_t> share_frames(const std::vector<zmq::message_t>& fram
 // share the frame data.
 struct TaskRecord {
   std::string msg_id;
-  nlohmann::json header;    // request header, `date` kept as the sent string
-  nlohmann::json metadata;  // request metadata
-  nlohmann::json content;   // request content
+  RecordJson header;    // request header, `date` kept as the sent string
+  RecordJson metadata;  // request metadata
+  RecordJson content;   // request content
   std::vector<zmq::message_t> buffers;
   std::optional<util::TimePoint> submitted;  // request header.date
   std::optional<std::string> client_uuid;    // request header.session
@@ -116,9 +117,9 @@ struct TaskRecord {
   std::optional<util::TimePoint> completed;  // reply header.date
   std::optional<std::string> resubmitted;    // new msg_id, on the original
   std::optional<util::TimePoint> received;   // hub clock at the reply
-  nlohmann::json result_header;
-  nlohmann::json result_metadata;
-  nlohmann::json result_content;
+  RecordJson result_header;
+  RecordJson result_metadata;
+  RecordJson result_content;
   std::vector<zmq::message_t> result_buffers;
   std::optional<std::string> queue;          // "mux" | "task"
   std::optional<std::string> execute_input;  // code of a non-silent execute

@@ -35,6 +35,61 @@ TEST_F(HubMonitorTest, MuxRequestIsPendingAndQueued) {
   EXPECT_FALSE(rec->completed);
 }
 
+// The monitor socket's form, as the hub loop hands it over.
+wire::RawMessage raw_of(wire::Message&& msg) {
+  auto raw = wire::RawMessage::split(wire::encode(std::move(msg), wire::Signer()), nullptr);
+  EXPECT_TRUE(raw);
+  return std::move(*raw);
+}
+
+TEST_F(HubMonitorTest, RawTaskMessagesKeepTheDictsAsReceived) {
+  wire::Message request = task_request();
+  const std::string msg_id = request.msg_id();
+  const std::string header_text = wire::dump_dict(request.header);
+  const std::string submitted = request.header["date"].get<std::string>();
+  wire::Message reply = engine_reply("u1", request);
+  reply.identities = {kClient, "u1"};
+  hub_->handle_monitor("intask", raw_of(std::move(request)));
+  hub_->handle_monitor("tracktask", raw_of(task_destination(msg_id, "u1")));
+  hub_->handle_monitor("outtask", raw_of(std::move(reply)));
+  const auto rec = record(msg_id);
+  ASSERT_TRUE(rec);
+  ASSERT_NE(rec->header.text(), nullptr);
+  EXPECT_EQ(*rec->header.text(), header_text);  // stored as received: not re-serialised
+  EXPECT_EQ(rec->submitted, util::parse_iso8601(submitted));
+  EXPECT_EQ(rec->queue, "task");
+  EXPECT_EQ(rec->engine_uuid, "u1");
+  EXPECT_EQ(rec->result_metadata.get()["engine"], "u1");
+  EXPECT_EQ(rec->started, util::parse_iso8601("2026-11-21T08:00:01.5Z"));
+  EXPECT_EQ(rec->buffers.size(), 1u);
+  EXPECT_EQ(rec->result_buffers.size(), 1u);
+  EXPECT_EQ(hub_->pending().count(msg_id), 0u);
+}
+
+TEST_F(HubMonitorTest, RawMessageWithABadDictIsDropped) {
+  wire::Message request = task_request();
+  const std::string msg_id = request.msg_id();
+  wire::Frames frames = wire::encode(std::move(request), wire::Signer());
+  frames[frames.size() - 2] = zmq::message_t(std::string_view("[1, 2]"));  // content: not a dict
+  auto raw = wire::RawMessage::split(std::move(frames), nullptr);
+  ASSERT_TRUE(raw);
+  hub_->handle_monitor("intask", std::move(*raw));
+  EXPECT_FALSE(record(msg_id));
+  EXPECT_EQ(hub_->pending().count(msg_id), 0u);
+}
+
+TEST_F(HubMonitorTest, RawIopubStatusIsIgnoredAndOutputRecorded) {
+  wire::Message request = mux_request("u0");
+  const std::string msg_id = request.msg_id();
+  const json parent = request.header;
+  hub_->handle_monitor("in", raw_of(std::move(request)));
+  hub_->handle_monitor("iopub", raw_of(iopub("u0", "status", {{"execution_state", "busy"}}, parent)));
+  hub_->handle_monitor("iopub", raw_of(iopub("u0", "stream", {{"name", "stdout"}, {"text", "hi\n"}}, parent)));
+  const auto rec = record(msg_id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->stdout_text, "hi\n");
+}
+
 TEST_F(HubMonitorTest, MuxReplyCompletesAndRecordsResult) {
   wire::Message request = mux_request("u0");
   const std::string msg_id = request.msg_id();
@@ -49,8 +104,8 @@ TEST_F(HubMonitorTest, MuxReplyCompletesAndRecordsResult) {
   EXPECT_EQ(rec->completed, util::parse_iso8601("2026-11-21T08:00:02Z"));
   EXPECT_EQ(rec->started, util::parse_iso8601("2026-11-21T08:00:01.5Z"));
   EXPECT_EQ(rec->received, clocks_.wall);
-  EXPECT_EQ(rec->result_content["status"], "ok");
-  EXPECT_EQ(rec->result_metadata["engine"], "u0");
+  EXPECT_EQ(rec->result_content.get()["status"], "ok");
+  EXPECT_EQ(rec->result_metadata.get()["engine"], "u0");
   ASSERT_EQ(rec->result_buffers.size(), 1u);
   EXPECT_EQ(text(rec->result_buffers[0]), "result");
 }
@@ -82,7 +137,7 @@ TEST_F(HubMonitorTest, LateMuxReplyForARequestOfAPreviousRunIsRecorded) {
   const auto rec = record(msg_id);
   ASSERT_TRUE(rec);
   EXPECT_TRUE(rec->completed);
-  EXPECT_EQ(rec->result_content["status"], "ok");
+  EXPECT_EQ(rec->result_content.get()["status"], "ok");
   const auto& status = query("result_request", {{"msg_ids", {msg_id}}, {"status_only", true}});
   EXPECT_EQ(status.content["completed"], nlohmann::json::array({msg_id}));
 }

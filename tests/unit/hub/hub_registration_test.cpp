@@ -184,11 +184,11 @@ TEST_F(HubRegistrationTest, StrandedMuxRequestsFailAfterTimeout) {
   EXPECT_TRUE(hub_->queues(0)->queue.empty());
   const auto rec = record(msg_id);
   ASSERT_TRUE(rec);
-  EXPECT_EQ(rec->result_content["ename"], "EngineError");
-  EXPECT_EQ(rec->result_content["evalue"], "Engine 0 died while running task '" + msg_id + "'");
-  EXPECT_EQ(rec->result_content["engine_info"], json::object());
-  EXPECT_EQ(rec->result_header["engine"], "u0");
-  EXPECT_EQ(rec->result_header["date"], util::format_iso8601(clocks_.wall));
+  EXPECT_EQ(rec->result_content.get()["ename"], "EngineError");
+  EXPECT_EQ(rec->result_content.get()["evalue"], "Engine 0 died while running task '" + msg_id + "'");
+  EXPECT_EQ(rec->result_content.get()["engine_info"], json::object());
+  EXPECT_EQ(rec->result_header.get()["engine"], "u0");
+  EXPECT_EQ(rec->result_header.get()["date"], util::format_iso8601(clocks_.wall));
   EXPECT_EQ(rec->completed, clocks_.wall);
   EXPECT_EQ(rec->engine_uuid, "u0");
 }

@@ -471,7 +471,7 @@ TEST_F(SqliteTaskStoreTest, WeReadWhatPythonsSQLiteDBWrites) {
   EXPECT_EQ(texts(r->buffers), (std::vector<std::string>{std::string(70000, 'x'), "y"}));
   EXPECT_EQ(texts(r->result_buffers), std::vector<std::string>{"r"});
   EXPECT_EQ(r->content, (json{{"a", 5}}));
-  EXPECT_EQ(r->header["msg_type"], "apply_request");
+  EXPECT_EQ(r->header.get()["msg_type"], "apply_request");
   EXPECT_EQ(r->completed, at(0));  // 2027-01-15T08:00:00Z
   EXPECT_TRUE(r->submitted.has_value());
   EXPECT_EQ(r->stdout_text, "hi");
