@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ipp::wire {
 
 namespace {
@@ -311,12 +315,7 @@ class Reader {
     const char* start = ++p_;
     *escaped = false;
     while (true) {
-      // ASCII run: the common case, no branches on multi-byte forms.
-      while (p_ < end_) {
-        const auto c = static_cast<unsigned char>(*p_);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-        ++p_;
-      }
+      skip_plain_ascii();
       if (p_ == end_) return fail("unterminated string");
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -331,6 +330,34 @@ class Reader {
         continue;
       }
       if (!utf8_sequence()) return false;
+    }
+  }
+
+  // Advances p_ over printable ASCII other than '"' and '\\': the common
+  // case, 16 bytes per step where SSE2 is available.
+  void skip_plain_ascii() {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end_ - p_ >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      // Signed compare: bytes >= 0x80 are negative, so "< 0x20" also
+      // catches every non-ASCII byte; both need the careful path.
+      const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                           _mm_cmplt_epi8(v, space));
+      const int mask = _mm_movemask_epi8(special);
+      if (mask != 0) {
+        p_ += __builtin_ctz(static_cast<unsigned>(mask));
+        return;
+      }
+      p_ += 16;
+    }
+#endif
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return;
+      ++p_;
     }
   }
 
