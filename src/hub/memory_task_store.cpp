@@ -88,8 +88,7 @@ void MemoryTaskStore::maybe_cull() {
     const std::size_t count = std::max(by_fraction, records_.size() - options_.record_limit);
     spdlog::info("{} records exceeds limit of {}, culling oldest {}", records_.size(),
                  options_.record_limit, count);
-    const auto order = cull_order();
-    for (std::size_t i = 0; i < count && i < order.size(); ++i) cull(order[i]);
+    for (const auto& id : cull_order(count)) cull(id);
   }
   if (buffer_bytes_ > options_.size_limit) {
     const double limit = static_cast<double>(options_.size_limit) * (1.0 - options_.cull_fraction);
@@ -107,7 +106,7 @@ void MemoryTaskStore::maybe_cull() {
   }
 }
 
-std::vector<std::string> MemoryTaskStore::cull_order() const {
+std::vector<std::string> MemoryTaskStore::cull_order(std::size_t count) const {
   // (has submitted, submitted, insertion order): undated partial records first.
   std::vector<std::tuple<bool, util::TimePoint, std::uint64_t, const std::string*>> order;
   order.reserve(records_.size());
@@ -115,6 +114,12 @@ std::vector<std::string> MemoryTaskStore::cull_order() const {
     const auto& submitted = entry.record.submitted;
     order.emplace_back(submitted.has_value(), submitted.value_or(util::TimePoint{}), entry.sequence,
                        &id);
+  }
+  // Culling takes a tenth of the records at a time: select them, do not
+  // sort them all.
+  if (count < order.size()) {
+    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count), order.end());
+    order.resize(count);
   }
   std::sort(order.begin(), order.end());
   std::vector<std::string> ids;

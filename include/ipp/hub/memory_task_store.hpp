@@ -60,7 +60,8 @@ class MemoryTaskStore : public TaskStore {
 
   void maybe_cull();
   // msg_ids oldest first for culling (see class comment).
-  std::vector<std::string> cull_order() const;
+  // The `count` oldest ids (all by default), oldest first.
+  std::vector<std::string> cull_order(std::size_t count = static_cast<std::size_t>(-1)) const;
   void cull(const std::string& msg_id);
   void erase(Records::iterator it);
   std::vector<const Entry*> matching(const Query& query) const;
