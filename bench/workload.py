@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The end-to-end workload, run by the real Python client against one
-running cluster. Prints one JSON object with every figure.
+running cluster. Prints one JSON object: every figure, and for each its
+cost (wall time and the CPU time of the client, the controller and the
+engines, per operation), which shows who bounds it.
 
-    /usr/bin/python3 bench/workload.py CLIENT_FILE ENGINES T0 [--quick]
+    /usr/bin/python3 bench/workload.py CLIENT_FILE ENGINES T0
+        [--controller-pid PID] [--engine-pids PID,PID] [--quick]
 
 T0 is the time.time() at which the controller was launched: the
 engines-ready figure runs from there to wait_for_engines returning.
 """
+import argparse
 import json
 import os
 import resource
@@ -16,6 +20,9 @@ import time
 
 import ipyparallel as ipp
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import tree_cpu_seconds  # noqa: E402
 
 SIZES = {
     # figure: (full, quick)
@@ -39,6 +46,33 @@ def percentile(samples, q):
     return ordered[index]
 
 
+class Meter:
+    """Wall and CPU time of the client, the controller and the engines
+    over one figure's operations."""
+
+    def __init__(self, controller_pid, engine_pids):
+        self.controller_pid = controller_pid
+        self.engine_pids = engine_pids
+        self.costs = {}
+
+    def _cpu(self):
+        return (time.process_time(),
+                tree_cpu_seconds(self.controller_pid) if self.controller_pid else 0.0,
+                sum(tree_cpu_seconds(p) for p in self.engine_pids))
+
+    def measure(self, name, ops, fn):
+        """Runs fn() once; returns its wall time and records the costs."""
+        c0, t0 = self._cpu(), time.perf_counter()
+        result = fn()
+        wall = time.perf_counter() - t0
+        c1 = self._cpu()
+        self.costs[name] = {
+            "ops": ops, "wall_s": wall, "client_cpu_s": c1[0] - c0[0],
+            "controller_cpu_s": c1[1] - c0[1], "engines_cpu_s": c1[2] - c0[2],
+        }
+        return wall, result
+
+
 def timed(fn, rounds):
     samples = []
     for _ in range(rounds):
@@ -49,16 +83,23 @@ def timed(fn, rounds):
 
 
 def main():
-    client_file, n_engines, t0 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    quick = "--quick" in sys.argv[4:]
-    size = {k: v[1] if quick else v[0] for k, v in SIZES.items()}
+    parser = argparse.ArgumentParser()
+    parser.add_argument("client_file")
+    parser.add_argument("engines", type=int)
+    parser.add_argument("t0", type=float)
+    parser.add_argument("--controller-pid", type=int, default=0)
+    parser.add_argument("--engine-pids", default="")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    size = {k: v[1] if args.quick else v[0] for k, v in SIZES.items()}
+    meter = Meter(args.controller_pid, [int(p) for p in args.engine_pids.split(",") if p])
     out = {}
 
     # The client file exists once the controller is up; engines-ready is
     # measured from the controller's launch.
-    rc = ipp.Client(client_file, timeout=60)
-    rc.wait_for_engines(n_engines, timeout=120)
-    out["ready_s"] = time.time() - t0
+    rc = ipp.Client(args.client_file, timeout=60)
+    rc.wait_for_engines(args.engines, timeout=120)
+    out["ready_s"] = time.time() - args.t0
     cpu0 = time.process_time()
 
     dv = rc[:]
@@ -66,46 +107,60 @@ def main():
     lview = rc.load_balanced_view()
     # Warm up every path once (imports, first connections).
     dv.apply_sync(noop)
-    lview.map_sync(noop, range(2 * n_engines))
+    lview.map_sync(noop, range(2 * args.engines))
 
     n = size["map_tasks"]
-    t = time.perf_counter()
-    lview.map_sync(noop, range(n))
-    out["map_tasks_per_s"] = n / (time.perf_counter() - t)
+    wall, _ = meter.measure("map_tasks_per_s", n, lambda: lview.map_sync(noop, range(n)))
+    out["map_tasks_per_s"] = n / wall
 
     n = size["burst_calls"]
-    t = time.perf_counter()
-    ars = [dv.apply_async(noop) for _ in range(n)]
-    for ar in ars:
-        ar.get(timeout=300)
-    out["burst_tasks_per_s"] = n * len(dv.targets) / (time.perf_counter() - t)
 
-    samples = timed(lambda: e0.apply_sync(noop), size["apply_sync_rounds"])
+    def burst():
+        for ar in [dv.apply_async(noop) for _ in range(n)]:
+            ar.get(timeout=300)
+
+    wall, _ = meter.measure("burst_tasks_per_s", n * len(dv.targets), burst)
+    out["burst_tasks_per_s"] = n * len(dv.targets) / wall
+
+    n = size["apply_sync_rounds"]
+    _, samples = meter.measure("apply_rtt_p50_ms", n, lambda: timed(lambda: e0.apply_sync(noop), n))
+    meter.costs["apply_rtt_p99_ms"] = meter.costs["apply_rtt_p50_ms"]
     out["apply_rtt_p50_ms"] = 1e3 * percentile(samples, 50)
     out["apply_rtt_p99_ms"] = 1e3 * percentile(samples, 99)
 
-    samples = timed(lambda: e0.execute("pass", block=True), size["execute_rounds"])
+    n = size["execute_rounds"]
+    _, samples = meter.measure("execute_rtt_p50_ms", n,
+                               lambda: timed(lambda: e0.execute("pass", block=True), n))
     out["execute_rtt_p50_ms"] = 1e3 * percentile(samples, 50)
 
     array = np.ones(size["array_mib"] * 2**20 // 8)
     mb = array.nbytes / 1e6
-    push = timed(lambda: e0.push({"bench_array": array}, block=True), size["array_repeats"])
-    pull = []
-    for _ in range(size["array_repeats"]):
-        t = time.perf_counter()
-        back = e0.pull("bench_array", block=True)
-        pull.append(time.perf_counter() - t)
-        assert back.nbytes == array.nbytes
-        del back
+    n = size["array_repeats"]
+    _, push = meter.measure("push_mb_per_s", n,
+                            lambda: timed(lambda: e0.push({"bench_array": array}, block=True), n))
+
+    def pull_all():
+        samples = []
+        for _ in range(n):
+            t = time.perf_counter()
+            back = e0.pull("bench_array", block=True)
+            samples.append(time.perf_counter() - t)
+            assert back.nbytes == array.nbytes
+            del back
+        return samples
+
+    _, pull = meter.measure("pull_mb_per_s", n, pull_all)
     out["push_mb_per_s"] = mb / statistics.median(push)
     out["pull_mb_per_s"] = mb / statistics.median(pull)
     e0.execute("del bench_array", block=True)
 
-    samples = timed(rc.queue_status, size["queue_status_rounds"])
+    n = size["queue_status_rounds"]
+    _, samples = meter.measure("queue_status_p50_ms", n, lambda: timed(rc.queue_status, n))
     out["queue_status_p50_ms"] = 1e3 * percentile(samples, 50)
 
     out["client_cpu_s"] = time.process_time() - cpu0
     out["client_max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["costs"] = meter.costs
     rc.close()
     print(json.dumps(out))
 
