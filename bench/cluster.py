@@ -123,6 +123,17 @@ class Cluster:
     def rss_bytes(self):
         return tree_rss_bytes(self.controller.pid) if self.controller else 0
 
+    def wait_idle(self, timeout=20.0, quiet=0.5):
+        """Waits until the controller has used no CPU for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = self.cpu_seconds()
+            if now - last < 0.01:
+                return
+            last = now
+
     def cpu_seconds(self):
         return tree_cpu_seconds(self.controller.pid) if self.controller else 0.0
 
