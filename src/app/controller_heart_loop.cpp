@@ -5,6 +5,7 @@
 
 #include "app/controller_loops.hpp"
 #include "ipp/heartbeat/heart_monitor.hpp"
+#include "ipp/scheduler/monitor_feed.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 
 namespace ipp::app {
@@ -109,17 +110,19 @@ class HeartLoop : public Loop {
     for (const auto& heart : hearts) {
       spdlog::debug("heartbeat: {} {}", kind, heart);
     }
-    s_.monitor.send(zmq::buffer(std::string_view("heartmonitor")), zmq::send_flags::sndmore);
-    s_.monitor.send(zmq::buffer(kind), zmq::send_flags::sndmore);
-    for (std::size_t i = 0; i < hearts.size(); ++i) {
-      s_.monitor.send(zmq::buffer(hearts[i]),
-                      i + 1 < hearts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
+    wire::Frames message;
+    message.reserve(hearts.size() + 2);
+    message.emplace_back(std::string_view("heartmonitor"));
+    message.emplace_back(kind);
+    for (const auto& heart : hearts) message.emplace_back(std::string_view(heart));
+    monitor_feed_.post(std::move(message));
+    monitor_feed_.flush();
   }
 
   HeartSockets s_;
   int period_ms_;
   heartbeat::HeartMonitor monitor_;
+  scheduler::MonitorFeed monitor_feed_{s_.monitor};
   util::PollLoop loop_;
   util::RateLimitedLog log_;
   std::chrono::steady_clock::time_point start_;

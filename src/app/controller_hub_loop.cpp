@@ -8,6 +8,7 @@
 #include "ipp/hub/memory_task_store.hpp"
 #include "ipp/hub/no_task_store.hpp"
 #include "ipp/hub/sqlite_task_store.hpp"
+#include "ipp/scheduler/monitor_feed.hpp"
 #include "ipp/util/error.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/codec.hpp"
@@ -86,36 +87,43 @@ class HubLoop : public Loop, public hub::HubOutput {
     }
   }
 
+  // Each message is a batch of copies from one loop (MonitorFeed).
   void on_monitor() {
     for (int i = 0; i < util::PollLoop::kMaxBatch; ++i) {
-      wire::Frames frames;
-      if (!zmq::recv_multipart(s_.monitor, std::back_inserter(frames), zmq::recv_flags::dontwait)) return;
-      if (frames.empty()) continue;
-      std::string topic = frames[0].to_string();
-      if (topic == "heartmonitor") {
-        if (frames.size() < 2) continue;
-        bool is_new = frames[1].to_string_view() == "new_heart";
-        for (std::size_t h = 2; h < frames.size(); ++h) {
-          if (is_new) {
-            hub_.new_heart(frames[h].to_string_view());
-          } else {
-            hub_.stopped_heart(frames[h].to_string_view());
-          }
-        }
-        continue;
+      zmq::message_t message;
+      if (!s_.monitor.recv(message, zmq::recv_flags::dontwait)) return;
+      for (wire::Frames& frames : scheduler::MonitorFeed::take(message)) {
+        handle_monitor_copy(std::move(frames));
       }
-      // Copies from our own relays and schedulers, which verified the
-      // signature already: the hub validates the dicts and reads what it
-      // needs.
-      frames.erase(frames.begin());
-      std::string error;
-      auto raw = wire::RawMessage::split(std::move(frames), &error);
-      if (!raw) {
-        log_.warn("bad_monitor", "hub: unreadable monitor message ({}): {}", topic, error);
-        continue;
-      }
-      hub_.handle_monitor(topic, std::move(*raw));
     }
+  }
+
+  void handle_monitor_copy(wire::Frames&& frames) {
+    if (frames.empty()) return;
+    std::string topic = frames[0].to_string();
+    if (topic == "heartmonitor") {
+      if (frames.size() < 2) return;
+      bool is_new = frames[1].to_string_view() == "new_heart";
+      for (std::size_t h = 2; h < frames.size(); ++h) {
+        if (is_new) {
+          hub_.new_heart(frames[h].to_string_view());
+        } else {
+          hub_.stopped_heart(frames[h].to_string_view());
+        }
+      }
+      return;
+    }
+    // Copies from our own relays and schedulers, which verified the
+    // signature already: the hub validates the dicts and reads what it
+    // needs.
+    frames.erase(frames.begin());
+    std::string error;
+    auto raw = wire::RawMessage::split(std::move(frames), &error);
+    if (!raw) {
+      log_.warn("bad_monitor", "hub: unreadable monitor message ({}): {}", topic, error);
+      return;
+    }
+    hub_.handle_monitor(topic, std::move(*raw));
   }
 
   void tick() {

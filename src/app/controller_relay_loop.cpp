@@ -14,10 +14,11 @@ class RelayLoop : public Loop {
   RelayLoop(RelaySockets sockets, wire::SessionOptions session)
       : s_(std::move(sockets)),
         session_(std::move(session)),
-        mux_("mux", s_.mux_client, s_.mux_engine, s_.monitor, "in", "out", session_),
-        control_("control", s_.control_client, s_.control_engine, s_.monitor, "incontrol",
+        monitor_(s_.monitor),
+        mux_("mux", s_.mux_client, s_.mux_engine, monitor_, "in", "out", session_),
+        control_("control", s_.control_client, s_.control_engine, monitor_, "incontrol",
                  "outcontrol", session_),
-        iopub_(s_.iopub_engine, s_.iopub_client, s_.monitor, session_.signer()) {}
+        iopub_(s_.iopub_engine, s_.iopub_client, monitor_, session_.signer()) {}
 
   void run() override {
     loop_.add(s_.mux_client, [this] { mux_.on_client_readable(); });
@@ -25,12 +26,14 @@ class RelayLoop : public Loop {
     loop_.add(s_.control_client, [this] { control_.on_client_readable(); });
     loop_.add(s_.control_engine, [this] { control_.on_engine_readable(); });
     loop_.add(s_.iopub_engine, [this] { iopub_.on_engine_readable(); });
+    loop_.after_each_round([this] { monitor_.flush(); });
     loop_.run();
   }
 
  private:
   RelaySockets s_;
   wire::Session session_;
+  scheduler::MonitorFeed monitor_;
   scheduler::MuxQueue mux_;
   scheduler::MuxQueue control_;
   scheduler::IopubRelay iopub_;

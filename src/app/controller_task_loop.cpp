@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/controller_loops.hpp"
-#include "ipp/scheduler/mux_queue.hpp"
+#include "ipp/scheduler/monitor_feed.hpp"
 #include "ipp/scheduler/task_scheduler.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/codec.hpp"
@@ -18,7 +18,10 @@ namespace {
 class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
  public:
   TaskLoop(TaskSockets sockets, const ControllerSettings& settings)
-      : s_(std::move(sockets)), session_(settings.session), pure_(settings.scheme == "pure") {
+      : s_(std::move(sockets)),
+        session_(settings.session),
+        pure_(settings.scheme == "pure"),
+        monitor_(s_.monitor) {
     if (!pure_) {
       scheduler::TaskSchedulerOptions options;
       options.scheme = scheduler::parse_scheme(settings.scheme);
@@ -33,6 +36,7 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
     loop_.add(s_.events, [this] { on_event(); });
     if (scheduler_) loop_.every(std::chrono::milliseconds(50), [this] { scheduler_->tick(); });
     loop_.every(std::chrono::seconds(1), [this] { log_.flush(); });
+    loop_.after_each_round([this] { monitor_.flush(); });
     loop_.run();
   }
 
@@ -47,7 +51,7 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
       } else {
         // pure: [C, |, msg] goes out of the DEALER unchanged; the hub still
         // gets its "intask" copy.
-        scheduler::send_monitor_copy(s_.monitor, "intask", raw->frames());
+        monitor_.post("intask", raw->frames());
         wire::Frames out = std::move(*raw).release();
         zmq::send_multipart(s_.engine, out);
       }
@@ -64,7 +68,7 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
         // pure: the DEALER strips nothing, the reply is [C, |, reply].
         wire::Frames frames;
         if (!zmq::recv_multipart(s_.engine, std::back_inserter(frames), zmq::recv_flags::dontwait)) return;
-        scheduler::send_monitor_copy(s_.monitor, "outtask", frames);
+        monitor_.post("outtask", frames);
         send_to_client(std::move(frames));
       }
     }
@@ -95,11 +99,12 @@ class TaskLoop : public Loop, public scheduler::TaskSchedulerOutput {
       log_.warn("unroutable", "task scheduler: a reply's client has gone away");
     }
   }
-  void send_to_monitor(wire::Frames&& frames) override { zmq::send_multipart(s_.monitor, frames); }
+  void send_to_monitor(wire::Frames&& frames) override { monitor_.post(std::move(frames)); }
 
   TaskSockets s_;
   wire::Session session_;
   bool pure_;
+  scheduler::MonitorFeed monitor_;
   std::unique_ptr<scheduler::TaskScheduler> scheduler_;
   wire::DigestHistory client_history_;
   wire::DigestHistory engine_history_;

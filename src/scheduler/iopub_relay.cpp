@@ -10,7 +10,7 @@
 namespace ipp::scheduler {
 
 IopubRelay::IopubRelay(zmq::socket_t& engine_side, zmq::socket_t& client_side,
-                       zmq::socket_t& monitor, const wire::Signer& signer)
+                       MonitorFeed& monitor, const wire::Signer& signer)
     : engine_(engine_side), client_(client_side), monitor_(monitor), signer_(signer) {}
 
 void IopubRelay::on_engine_readable() {

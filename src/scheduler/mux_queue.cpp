@@ -9,18 +9,8 @@
 
 namespace ipp::scheduler {
 
-void send_monitor_copy(zmq::socket_t& monitor, std::string_view topic, const wire::Frames& frames) {
-  monitor.send(zmq::const_buffer(topic.data(), topic.size()),
-               frames.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    zmq::message_t copy;
-    copy.copy(const_cast<zmq::message_t&>(frames[i]));
-    monitor.send(copy, i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  }
-}
-
 MuxQueue::MuxQueue(std::string name, zmq::socket_t& client_side, zmq::socket_t& engine_side,
-                   zmq::socket_t& monitor, std::string in_topic, std::string out_topic,
+                   MonitorFeed& monitor, std::string in_topic, std::string out_topic,
                    wire::Session& session)
     : name_(std::move(name)),
       client_(client_side),

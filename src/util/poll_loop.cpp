@@ -89,6 +89,7 @@ void PollLoop::run() {
       if (items_[i].revents & ZMQ_POLLIN) handlers_[i]();
     }
     if (running_) run_due_timers();
+    for (const Handler& fn : round_end_) fn();
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <zmq.hpp>
 
+#include "ipp/scheduler/monitor_feed.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/digest_history.hpp"
 #include "ipp/wire/signer.hpp"
@@ -24,7 +25,7 @@ namespace ipp::scheduler {
 // Not thread-safe: lives on the relay thread with its sockets.
 class IopubRelay {
  public:
-  IopubRelay(zmq::socket_t& engine_side, zmq::socket_t& client_side, zmq::socket_t& monitor,
+  IopubRelay(zmq::socket_t& engine_side, zmq::socket_t& client_side, MonitorFeed& monitor,
              const wire::Signer& signer);
 
   void on_engine_readable();
@@ -35,7 +36,7 @@ class IopubRelay {
  private:
   zmq::socket_t& engine_;
   zmq::socket_t& client_;
-  zmq::socket_t& monitor_;
+  MonitorFeed& monitor_;
   const wire::Signer& signer_;
   wire::DigestHistory history_;
   util::RateLimitedLog log_;

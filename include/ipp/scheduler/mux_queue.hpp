@@ -7,6 +7,7 @@
 
 #include <zmq.hpp>
 
+#include "ipp/scheduler/monitor_feed.hpp"
 #include "ipp/util/rate_limited_log.hpp"
 #include "ipp/wire/codec.hpp"
 #include "ipp/wire/digest_history.hpp"
@@ -35,7 +36,7 @@ class MuxQueue {
  public:
   // `session` signs the error replies; the sockets must outlive the queue.
   MuxQueue(std::string name, zmq::socket_t& client_side, zmq::socket_t& engine_side,
-           zmq::socket_t& monitor, std::string in_topic, std::string out_topic,
+           MonitorFeed& monitor, std::string in_topic, std::string out_topic,
            wire::Session& session);
 
   // Drain at most PollLoop::kMaxBatch messages from one side.
@@ -52,7 +53,7 @@ class MuxQueue {
   std::string name_;
   zmq::socket_t& client_;
   zmq::socket_t& engine_;
-  zmq::socket_t& monitor_;
+  MonitorFeed& monitor_;
   std::string in_topic_;
   std::string out_topic_;
   wire::Session& session_;
@@ -62,10 +63,5 @@ class MuxQueue {
   std::uint64_t forwarded_ = 0;
   std::uint64_t dropped_ = 0;
 };
-
-// Sends [topic] + copies of `frames` to the monitor socket. zmq message
-// copies share the data of large frames (reference counted), so monitoring
-// never copies buffers.
-void send_monitor_copy(zmq::socket_t& monitor, std::string_view topic, const wire::Frames& frames);
 
 }  // namespace ipp::scheduler

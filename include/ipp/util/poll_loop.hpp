@@ -42,6 +42,10 @@ class PollLoop {
   TimerId every(std::chrono::milliseconds period, Handler fn);
   void cancel(TimerId id);
 
+  // Runs `fn` once per poll round, after the socket handlers and timers:
+  // where a loop flushes what it batched during the round (MonitorFeed).
+  void after_each_round(Handler fn) { round_end_.push_back(std::move(fn)); }
+
   // Runs until stop() is called from inside a handler.
   void run();
   void stop() { running_ = false; }
@@ -62,6 +66,7 @@ class PollLoop {
   std::vector<zmq::pollitem_t> items_;
   std::vector<Handler> handlers_;
   std::map<TimerId, Timer> timers_;
+  std::vector<Handler> round_end_;
   TimerId next_timer_ = 1;
   bool running_ = false;
 };
