@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-MODES = [("task", "task scheduler (load-balanced)"), ("mux", "MUX (direct)"),
+MODES = [("task", "task scheduler (load-balanced, hwm=1)"),
+         ("task-pure", "pure ZMQ task queue (no scheduling)"), ("mux", "MUX (direct)"),
          ("broadcast", "broadcast tree")]
 STYLE = {"python": ("Python ipcontroller 7.1", "tab:orange", "o"),
          "ours": ("ours (C++)", "tab:blue", "s")}
@@ -21,7 +22,7 @@ def main():
     source, out = sys.argv[1], sys.argv[2]
     results = json.load(sys.stdin if source == "-" else open(source))
     rows = [r for r in results["loadgen"] if r.get("complete")]
-    fig, axes = plt.subplots(1, len(MODES), figsize=(14, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, len(MODES), figsize=(18, 4.2), sharey=True)
     for ax, (mode, title) in zip(axes, MODES):
         for impl, (label, color, marker) in STYLE.items():
             points = sorted((r["engines"], r["replies_per_s"]) for r in rows
