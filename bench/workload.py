@@ -5,7 +5,11 @@ cost (wall time and the CPU time of the client, the controller and the
 engines, per operation), which shows who bounds it.
 
     /usr/bin/python3 bench/workload.py CLIENT_FILE ENGINES T0
-        [--controller-pid PID] [--engine-pids PID,PID] [--quick]
+        [--controller-pid PID] [--engine-pids PID,PID] [--quick] [--only PARTS]
+        [--array-repeats N]
+
+PARTS (comma-separated) limits the run to some of: map, burst, apply,
+execute, array (push and pull), queue_status.
 
 T0 is the time.time() at which the controller was launched: the
 engines-ready figure runs from there to wait_for_engines returning.
@@ -34,6 +38,9 @@ SIZES = {
     "array_repeats": (3, 1),
     "queue_status_rounds": (200, 20),
 }
+
+
+PARTS = ["map", "burst", "apply", "execute", "array", "queue_status"]
 
 
 def noop(x=None):
@@ -90,8 +97,15 @@ def main():
     parser.add_argument("--controller-pid", type=int, default=0)
     parser.add_argument("--engine-pids", default="")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default=",".join(PARTS))
+    parser.add_argument("--array-repeats", type=int, default=None)
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--only: unknown part(s) {sorted(parts - set(PARTS))}; choose from {PARTS}")
     size = {k: v[1] if args.quick else v[0] for k, v in SIZES.items()}
+    if args.array_repeats:
+        size["array_repeats"] = args.array_repeats
     meter = Meter(args.controller_pid, [int(p) for p in args.engine_pids.split(",") if p])
     out = {}
 
@@ -109,54 +123,60 @@ def main():
     dv.apply_sync(noop)
     lview.map_sync(noop, range(2 * args.engines))
 
-    n = size["map_tasks"]
-    wall, _ = meter.measure("map_tasks_per_s", n, lambda: lview.map_sync(noop, range(n)))
-    out["map_tasks_per_s"] = n / wall
+    if "map" in parts:
+        n = size["map_tasks"]
+        wall, _ = meter.measure("map_tasks_per_s", n, lambda: lview.map_sync(noop, range(n)))
+        out["map_tasks_per_s"] = n / wall
 
-    n = size["burst_calls"]
+    if "burst" in parts:
+        n = size["burst_calls"]
 
-    def burst():
-        for ar in [dv.apply_async(noop) for _ in range(n)]:
-            ar.get(timeout=300)
+        def burst():
+            for ar in [dv.apply_async(noop) for _ in range(n)]:
+                ar.get(timeout=300)
 
-    wall, _ = meter.measure("burst_tasks_per_s", n * len(dv.targets), burst)
-    out["burst_tasks_per_s"] = n * len(dv.targets) / wall
+        wall, _ = meter.measure("burst_tasks_per_s", n * len(dv.targets), burst)
+        out["burst_tasks_per_s"] = n * len(dv.targets) / wall
 
-    n = size["apply_sync_rounds"]
-    _, samples = meter.measure("apply_rtt_p50_ms", n, lambda: timed(lambda: e0.apply_sync(noop), n))
-    meter.costs["apply_rtt_p99_ms"] = meter.costs["apply_rtt_p50_ms"]
-    out["apply_rtt_p50_ms"] = 1e3 * percentile(samples, 50)
-    out["apply_rtt_p99_ms"] = 1e3 * percentile(samples, 99)
+    if "apply" in parts:
+        n = size["apply_sync_rounds"]
+        _, samples = meter.measure("apply_rtt_p50_ms", n, lambda: timed(lambda: e0.apply_sync(noop), n))
+        meter.costs["apply_rtt_p99_ms"] = meter.costs["apply_rtt_p50_ms"]
+        out["apply_rtt_p50_ms"] = 1e3 * percentile(samples, 50)
+        out["apply_rtt_p99_ms"] = 1e3 * percentile(samples, 99)
 
-    n = size["execute_rounds"]
-    _, samples = meter.measure("execute_rtt_p50_ms", n,
-                               lambda: timed(lambda: e0.execute("pass", block=True), n))
-    out["execute_rtt_p50_ms"] = 1e3 * percentile(samples, 50)
+    if "execute" in parts:
+        n = size["execute_rounds"]
+        _, samples = meter.measure("execute_rtt_p50_ms", n,
+                                   lambda: timed(lambda: e0.execute("pass", block=True), n))
+        out["execute_rtt_p50_ms"] = 1e3 * percentile(samples, 50)
 
-    array = np.ones(size["array_mib"] * 2**20 // 8)
-    mb = array.nbytes / 1e6
-    n = size["array_repeats"]
-    _, push = meter.measure("push_mb_per_s", n,
-                            lambda: timed(lambda: e0.push({"bench_array": array}, block=True), n))
+    if "array" in parts:
+        array = np.ones(size["array_mib"] * 2**20 // 8)
+        mb = array.nbytes / 1e6
+        n = size["array_repeats"]
+        _, push = meter.measure("push_mb_per_s", n,
+                                lambda: timed(lambda: e0.push({"bench_array": array}, block=True), n))
 
-    def pull_all():
-        samples = []
-        for _ in range(n):
-            t = time.perf_counter()
-            back = e0.pull("bench_array", block=True)
-            samples.append(time.perf_counter() - t)
-            assert back.nbytes == array.nbytes
-            del back
-        return samples
+        def pull_all():
+            samples = []
+            for _ in range(n):
+                t = time.perf_counter()
+                back = e0.pull("bench_array", block=True)
+                samples.append(time.perf_counter() - t)
+                assert back.nbytes == array.nbytes
+                del back
+            return samples
 
-    _, pull = meter.measure("pull_mb_per_s", n, pull_all)
-    out["push_mb_per_s"] = mb / statistics.median(push)
-    out["pull_mb_per_s"] = mb / statistics.median(pull)
-    e0.execute("del bench_array", block=True)
+        _, pull = meter.measure("pull_mb_per_s", n, pull_all)
+        out["push_mb_per_s"] = mb / statistics.median(push)
+        out["pull_mb_per_s"] = mb / statistics.median(pull)
+        e0.execute("del bench_array", block=True)
 
-    n = size["queue_status_rounds"]
-    _, samples = meter.measure("queue_status_p50_ms", n, lambda: timed(rc.queue_status, n))
-    out["queue_status_p50_ms"] = 1e3 * percentile(samples, 50)
+    if "queue_status" in parts:
+        n = size["queue_status_rounds"]
+        _, samples = meter.measure("queue_status_p50_ms", n, lambda: timed(rc.queue_status, n))
+        out["queue_status_p50_ms"] = 1e3 * percentile(samples, 50)
 
     out["client_cpu_s"] = time.process_time() - cpu0
     out["client_max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
