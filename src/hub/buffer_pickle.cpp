@@ -2,6 +2,7 @@
 #include "ipp/hub/buffer_pickle.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace ipp::hub {
 
@@ -22,10 +23,6 @@ constexpr char kMemoize = '\x94';
 constexpr char kBinPut = 'q';         // 1-byte memo index
 constexpr char kLongBinPut = 'r';     // 4-byte memo index
 constexpr char kStop = '.';
-
-void put_le(std::string& out, std::uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
 
 class Reader {
  public:
@@ -62,31 +59,45 @@ std::optional<std::vector<zmq::message_t>> failure(std::string* error, std::stri
 
 }  // namespace
 
-std::string pickle_buffers(const std::vector<zmq::message_t>& buffers) {
-  std::size_t total = 16;
-  for (const auto& b : buffers) total += b.size() + 9;
-  std::string out;
-  out.reserve(total);
-  out.push_back(kProto);
-  out.push_back('\x04');
-  out.push_back(kEmptyList);
-  out.push_back(kMark);
+std::size_t pickled_size(const std::vector<zmq::message_t>& buffers) {
+  std::size_t total = 6;  // PROTO 4, EMPTY_LIST, MARK ... APPENDS, STOP
+  for (const auto& b : buffers) {
+    const std::uint64_t size = b.size();
+    total += 1 + (size < 256 ? 1 : size <= 0xffffffffULL ? 4 : 8) + b.size();
+  }
+  return total;
+}
+
+void pickle_buffers_to(const std::vector<zmq::message_t>& buffers, char* out) {
+  auto put_le = [&out](std::uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) *out++ = static_cast<char>((value >> (8 * i)) & 0xff);
+  };
+  *out++ = kProto;
+  *out++ = '\x04';
+  *out++ = kEmptyList;
+  *out++ = kMark;
   for (const auto& b : buffers) {
     const std::uint64_t size = b.size();
     if (size < 256) {
-      out.push_back(kShortBinBytes);
-      put_le(out, size, 1);
+      *out++ = kShortBinBytes;
+      put_le(size, 1);
     } else if (size <= 0xffffffffULL) {
-      out.push_back(kBinBytes);
-      put_le(out, size, 4);
+      *out++ = kBinBytes;
+      put_le(size, 4);
     } else {
-      out.push_back(kBinBytes8);
-      put_le(out, size, 8);
+      *out++ = kBinBytes8;
+      put_le(size, 8);
     }
-    out.append(static_cast<const char*>(b.data()), b.size());
+    if (size != 0) std::memcpy(out, b.data(), b.size());
+    out += b.size();
   }
-  out.push_back(kAppends);
-  out.push_back(kStop);
+  *out++ = kAppends;
+  *out++ = kStop;
+}
+
+std::string pickle_buffers(const std::vector<zmq::message_t>& buffers) {
+  std::string out(pickled_size(buffers), '\0');
+  pickle_buffers_to(buffers, out.data());
   return out;
 }
 

@@ -20,7 +20,43 @@ PendingWrites::Change PendingWrites::to_change(const std::string& msg_id, const 
   return Change{msg_id, entry.kind, entry.record, entry.fields, entry.sequence};
 }
 
-std::size_t PendingWrites::writable_count() const { return newest_.size() - unwritable_; }
+std::size_t PendingWrites::writable_count() const {
+  return newest_.size() - unwritable_ - (holds_ignored() ? 0 : held_.size());
+}
+
+void PendingWrites::set_hold(std::uint64_t min_bytes, std::chrono::milliseconds max) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  hold_min_bytes_ = min_bytes;
+  hold_max_ = max;
+}
+
+std::size_t PendingWrites::held() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return held_.size();
+}
+
+void PendingWrites::update_hold(const std::string& msg_id, const Entry& entry) {
+  const bool hold = hold_max_.count() > 0 && entry.kind == Kind::Insert && !entry.record->completed &&
+                    entry.record->buffer_bytes() >= hold_min_bytes_;
+  if (hold) {
+    held_.try_emplace(msg_id, Clock::now() + hold_max_);  // an update keeps the deadline
+  } else if (!held_.empty()) {
+    held_.erase(msg_id);
+  }
+}
+
+void PendingWrites::expire_holds(Clock::time_point now) {
+  if (held_.empty()) return;
+  const std::size_t before = writable_count();
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second <= now) {
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  became_writable(before);
+}
 
 PendingWrites::Entry& PendingWrites::entry_for(const std::string& msg_id, bool* created) {
   auto [it, inserted] = newest_.try_emplace(msg_id);
@@ -28,37 +64,46 @@ PendingWrites::Entry& PendingWrites::entry_for(const std::string& msg_id, bool* 
   return it->second;
 }
 
-void PendingWrites::changed(Entry& entry, bool created, bool was_idle) {
+void PendingWrites::changed(Entry& entry, bool created, std::size_t writable_before) {
   entry.version = ++next_version_;
   if (created) entry.sequence = next_sequence_++;
   if (entry.unwritable) {
     entry.unwritable = false;  // a new version deserves a new attempt
     --unwritable_;
   }
-  if (was_idle) {
+  became_writable(writable_before);
+}
+
+void PendingWrites::became_writable(std::size_t writable_before) {
+  const std::size_t writable = writable_count();
+  if (writable <= writable_before) return;
+  if (writable_before == 0) {
     first_pending_ = Clock::now();
     work_.notify_one();  // starts the writer's batch delay
-  } else if (writable_count() == wake_size_) {
+  } else if (writable_before < wake_size_ && writable >= wake_size_) {
     work_.notify_one();  // enough for a batch now
   }
 }
 
 void PendingWrites::insert(TaskRecord record) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const bool idle = writable_count() == 0;
+  const std::size_t before = writable_count();
   bool created = false;
-  Entry& entry = entry_for(record.msg_id, &created);
+  const std::string msg_id = record.msg_id;
+  Entry& entry = entry_for(msg_id, &created);
   entry.kind = Kind::Insert;
   entry.record = std::make_shared<TaskRecord>(std::move(record));
   entry.fields = FieldMask::all();
-  changed(entry, created, idle);
+  update_hold(msg_id, entry);
+  changed(entry, created, before);
 }
 
 void PendingWrites::update(TaskRecord values, const FieldMask& fields) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const bool idle = writable_count() == 0;
+  const std::size_t before = writable_count();
   bool created = false;
-  Entry& entry = entry_for(values.msg_id, &created);
+  const std::string msg_id = values.msg_id;
+  Entry& entry = entry_for(msg_id, &created);
   if (created || entry.kind == Kind::Erase) {
     // (An erased row cannot be updated -- the store checks -- so an update
     // after an erase can only be one the database row will take or drop.)
@@ -70,18 +115,20 @@ void PendingWrites::update(TaskRecord values, const FieldMask& fields) {
     entry.record->take(std::move(values), fields);
     if (entry.kind == Kind::Update) add_fields(entry.fields, fields);
   }
-  changed(entry, created, idle);
+  update_hold(msg_id, entry);  // the result released a held insert
+  changed(entry, created, before);
 }
 
 void PendingWrites::erase(const std::string& msg_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  const bool idle = writable_count() == 0;
+  const std::size_t before = writable_count();
   bool created = false;
   Entry& entry = entry_for(msg_id, &created);
   entry.kind = Kind::Erase;
   entry.record.reset();
   entry.fields = FieldMask();
-  changed(entry, created, idle);
+  held_.erase(msg_id);
+  changed(entry, created, before);
 }
 
 std::vector<PendingWrites::Change> PendingWrites::find(std::string_view msg_id) const {
@@ -136,16 +183,22 @@ bool PendingWrites::wait_for_batch(std::chrono::milliseconds delay, std::size_t 
   std::unique_lock<std::mutex> lock(mutex_);
   wake_size_ = wake_size;
   for (;;) {
+    const auto now = Clock::now();
+    expire_holds(now);
+    auto hold_ends = Clock::time_point::max();
+    for (const auto& [id, until] : held_) hold_ends = std::min(hold_ends, until);
     const std::size_t writable = writable_count();
     if (writable == 0) {
       if (stop_) return false;
-      work_.wait(lock);
+      if (hold_ends == Clock::time_point::max()) {
+        work_.wait(lock);
+      } else {
+        work_.wait_until(lock, hold_ends);
+      }
       continue;
     }
-    if (stop_ || flush_wanted_ || writable >= wake_size || Clock::now() >= first_pending_ + delay) {
-      return true;
-    }
-    work_.wait_until(lock, first_pending_ + delay);
+    if (stop_ || flush_wanted_ || writable >= wake_size || now >= first_pending_ + delay) return true;
+    work_.wait_until(lock, std::min(first_pending_ + delay, hold_ends));
   }
 }
 
@@ -154,12 +207,14 @@ std::vector<PendingWrites::Change> PendingWrites::take_batch() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (in_flight_) return {};  // the previous batch is not done
+    const bool take_held = holds_ignored();
     flush_wanted_ = false;
+    if (take_held) held_.clear();
     batch = std::make_shared<Entries>(std::move(newest_));
     newest_ = Entries();
-    if (unwritable_ != 0) {
+    if (unwritable_ != 0 || !held_.empty()) {
       for (auto it = batch->begin(); it != batch->end();) {
-        if (it->second.unwritable) {
+        if (it->second.unwritable || held_.count(it->first) != 0) {
           newest_.insert(batch->extract(it++));
         } else {
           ++it;

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <utility>
 
 namespace ipp::hub {
@@ -131,6 +132,10 @@ void SqliteStatement::bind_blob(int index, const void* data, std::size_t size, b
   check(db_, "sqlite3_bind_blob",
         sqlite3_bind_blob64(stmt_, index, size == 0 ? "" : data, size,
                             keep ? SQLITE_STATIC : SQLITE_TRANSIENT));
+}
+
+void SqliteStatement::bind_malloced_blob(int index, void* data, std::size_t size) {
+  check(db_, "sqlite3_bind_blob", sqlite3_bind_blob64(stmt_, index, data, size, &std::free));
 }
 
 bool SqliteStatement::step() {

@@ -2,6 +2,8 @@
 #include "ipp/hub/sqlite_record_codec.hpp"
 
 #include <array>
+#include <cstdlib>
+#include <new>
 
 #include "ipp/hub/buffer_pickle.hpp"
 #include "ipp/wire/codec.hpp"
@@ -197,8 +199,13 @@ void bind_field(SqliteStatement& stmt, int index, const TaskRecord& record, Fiel
       if (buffers.empty()) {
         stmt.bind_null(index);
       } else {
-        const std::string blob = pickle_buffers(buffers);
-        stmt.bind_blob(index, blob.data(), blob.size());
+        // Pickled into memory SQLite takes over: one copy of the bytes
+        // (SQLite then builds the row and its pages from it).
+        const std::size_t size = pickled_size(buffers);
+        void* blob = std::malloc(size);
+        if (blob == nullptr) throw std::bad_alloc();
+        pickle_buffers_to(buffers, static_cast<char*>(blob));
+        stmt.bind_malloced_blob(index, blob, size);
       }
       return;
     }

@@ -296,6 +296,7 @@ class SqliteTaskStore::Writer {
 // ---------------------------------------------------------------------------
 
 SqliteTaskStore::SqliteTaskStore(SqliteTaskStoreOptions options) : options_(std::move(options)) {
+  pending_.set_hold(options_.big_request_bytes, options_.big_request_hold);
   try {
     open();
   } catch (const SqliteError& e) {

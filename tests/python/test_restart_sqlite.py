@@ -10,7 +10,9 @@ can be resubmitted.
 """
 import json
 import os
+import pickle
 import signal
+import sqlite3
 import time
 
 import ipyparallel as ipp
@@ -37,6 +39,11 @@ def slow(x, seconds):
 def pid():
     import os
     return os.getpid()
+
+
+@ipp.interactive
+def doubled(a):
+    return a * 2
 
 
 def read(path):
@@ -109,5 +116,50 @@ def test_sigkill_then_restore(tmp_path, bin_path, engine):
         assert sorted(rc.resubmit(unfinished).get(timeout=30)) == \
             sorted(running.index(m) for m in unfinished)
         rc.close()
+    finally:
+        c.close()
+
+
+def test_big_buffers_are_in_the_file_after_a_kill(tmp_path, bin_path):
+    """Requests and results with big buffers (8 MiB arrays; a big request
+    waits for its result to be written as one row) are in the file as
+    Python's SQLiteDB stores them: after a SIGKILL and a restart, get_result
+    returns the array, db_query the buffers, and pickle reads the column."""
+    np = pytest.importorskip("numpy")
+    profile = tmp_path / "profile_big"
+    c = LocalCluster([bin_path("ipcontroller")], profile, engine_cmd=[bin_path("ipengine")],
+                     controller_args=["--sqlitedb"])
+    try:
+        c.start_controller()
+        c.start_engines(1)
+        rc = c.client(n_engines=1)
+        a = np.arange(1 << 20, dtype=np.float64)
+        e0 = rc[rc.ids[0]]
+        pushed = e0.push({"big": a}, block=False)
+        pushed.get(timeout=60)
+        applied = e0.apply_async(doubled, a)
+        assert (applied.get(timeout=60) == 2 * a).all()
+        ids = [pushed.msg_ids[0], applied.msg_ids[0]]
+        time.sleep(0.5)  # completed records are written within a batch delay (50 ms)
+        c.controller.send_signal(signal.SIGKILL)
+        c.controller.wait(timeout=10)
+        rc.close()
+        for f in (c.client_file, c.engine_file):
+            os.remove(f)  # the restart writes new ones (new ports)
+
+        c.start_controller()
+        rc = c.client()
+        assert (rc.get_result(ids[1]).get(timeout=30) == 2 * a).all()
+        records = {r["msg_id"]: r for r in rc.db_query({"msg_id": {"$in": ids}},
+                                                         keys=["buffers", "result_buffers", "completed"])}
+        assert records[ids[0]]["completed"] and records[ids[1]]["completed"]
+        assert a.nbytes in [len(b) for b in records[ids[0]]["buffers"]]  # the pushed array
+        assert a.nbytes in [len(b) for b in records[ids[1]]["buffers"]]  # the argument
+        assert a.nbytes in [len(b) for b in records[ids[1]]["result_buffers"]]  # the result
+        rc.close()
+        with sqlite3.connect(profile / "tasks.db") as db:
+            (blob,) = db.execute('SELECT result_buffers FROM "ipython-tasks" WHERE msg_id = ?',
+                                 (ids[1],)).fetchone()
+        assert a.nbytes in [len(b) for b in pickle.loads(blob)]
     finally:
         c.close()

@@ -26,6 +26,11 @@ namespace ipp::hub {
 // A pickle (protocol 4, no framing, no memo) Python's pickle.loads reads
 // as a list of bytes. `buffers` must not be empty (an empty list is NULL).
 std::string pickle_buffers(const std::vector<zmq::message_t>& buffers);
+// The same pickle written to `out`, which has room for pickled_size()
+// bytes: the SQLite writer pickles big buffers straight into the memory it
+// hands to SQLite, without a second copy.
+std::size_t pickled_size(const std::vector<zmq::message_t>& buffers);
+void pickle_buffers_to(const std::vector<zmq::message_t>& buffers, char* out);
 
 // The buffers of a pickled list of bytes, or nullopt (with the reason in
 // *error) when `blob` is not such a pickle.

@@ -16,6 +16,14 @@
 // record; updates = one update of the union of their fields; erase replaces
 // whatever came before.
 //
+// Big requests wait for their result (set_hold): SQLite rewrites a whole
+// row on every UPDATE, so a 64 MiB request written at once and completed
+// 200 ms later is written twice (and read back once). An insert whose
+// buffers reach `min_bytes` and that is not completed stays out of the
+// batches until an update completes it (then both go as one insert, after
+// the usual batch delay) or until `max` has passed; flush() and stop()
+// write it at once.
+//
 // Thread-safe: every method takes the internal mutex for a short time; the
 // hub's methods never wait for the writer's I/O.
 #pragma once
@@ -51,6 +59,10 @@ class PendingWrites {
     FieldMask fields;                          // Update: the fields to write
     std::uint64_t sequence = 0;                // order of the first change
   };
+
+  // Holds uncompleted inserts with at least `min_bytes` of buffers for up
+  // to `max` (see above). Off by default.
+  void set_hold(std::uint64_t min_bytes, std::chrono::milliseconds max);
 
   // --- hub thread -----------------------------------------------------
 
@@ -89,6 +101,8 @@ class PendingWrites {
   // done() with every change of the batch to retry.
   void failed();
   std::size_t unwritable() const;
+  // Number of inserts held back waiting for their result.
+  std::size_t held() const;
 
   // --- any thread -----------------------------------------------------
 
@@ -122,7 +136,18 @@ class PendingWrites {
   static Change to_change(const std::string& msg_id, const Entry& entry);
   // Entry for a new change of `msg_id`; `created` says whether it is new.
   Entry& entry_for(const std::string& msg_id, bool* created);
-  void changed(Entry& entry, bool created, bool was_idle);
+  // After a change of `entry`; `writable_before` is writable_count() from
+  // before it (mutex_ held).
+  void changed(Entry& entry, bool created, std::size_t writable_before);
+  // Wakes the writer for changes that became writable (mutex_ held).
+  void became_writable(std::size_t writable_before);
+  // Whether the insert `entry` of `msg_id` waits for its result; updates
+  // held_ (mutex_ held).
+  void update_hold(const std::string& msg_id, const Entry& entry);
+  // Releases the holds that are over at `now` (mutex_ held).
+  void expire_holds(std::chrono::steady_clock::time_point now);
+  // Whether held changes are written now anyway (flush, stop).
+  bool holds_ignored() const { return stop_ || flush_wanted_; }
   std::size_t writable_count() const;  // mutex_ held
   // `older` (in flight) merged under `newer` (same msg_id). Copies rather
   // than changes the in-flight record, which the hub may be reading.
@@ -141,6 +166,10 @@ class PendingWrites {
   bool flush_wanted_ = false;  // until the next batch is taken
   std::size_t wake_size_ = static_cast<std::size_t>(-1);  // the writer's, for the notification
   std::size_t unwritable_ = 0;  // in newest_
+  // Inserts of newest_ waiting for their result, by msg_id: until when.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point, Hash, std::equal_to<>> held_;
+  std::uint64_t hold_min_bytes_ = 0;
+  std::chrono::milliseconds hold_max_{0};  // 0: no holds
   bool stop_ = false;
 };
 

@@ -84,6 +84,10 @@ class SqliteStatement {
   // the step (SQLITE_STATIC).
   void bind_text(int index, std::string_view text, bool keep = false);
   void bind_blob(int index, const void* data, std::size_t size, bool keep = false);
+  // Hands SQLite `size` bytes allocated with std::malloc, which it frees
+  // once done with them (also when binding fails): a big BLOB (a 64 MiB
+  // array) is bound without copying it.
+  void bind_malloced_blob(int index, void* data, std::size_t size);
 
   // Runs the statement one step: true with a row available, false when done.
   // Throws SqliteError.

@@ -30,6 +30,13 @@ struct SqliteTaskStoreOptions {
   std::chrono::milliseconds batch_delay{50};
   // ... or until this many records changed.
   std::size_t batch_wake = 4096;
+  // A request with at least this many bytes of buffers waits up to
+  // big_request_hold for its result before it is written, so that its row
+  // is written once, complete, instead of written and then rewritten whole
+  // by the result's UPDATE (SQLite rewrites every column of a row it
+  // updates). The most a crash can lose of such a request.
+  std::uint64_t big_request_bytes = std::uint64_t{1} << 20;
+  std::chrono::milliseconds big_request_hold{2000};
   // How long the writer waits for another process's lock before a batch
   // counts as failed (and is retried); reads on the hub's thread wait less.
   std::chrono::milliseconds write_busy_timeout{5000};

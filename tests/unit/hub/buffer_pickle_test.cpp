@@ -32,6 +32,18 @@ TEST(BufferPickleTest, WritesWhatPythonWrites) {
   EXPECT_EQ(pickle_buffers(frames({"abc", "de"})), "\x80\x04](C\x03" "abcC\x02" "dee."s);
 }
 
+TEST(BufferPickleTest, WritesEachLengthClassInPlaceAndSizesItExactly) {
+  // pickle.dumps([b'x' * 255, b'y' * 256], 4): SHORT_BINBYTES, then BINBYTES.
+  const auto buffers = frames({std::string(255, 'x'), std::string(256, 'y')});
+  const std::string expected =
+      "\x80\x04](C\xff"s + std::string(255, 'x') + "B\x00\x01\x00\x00"s + std::string(256, 'y') + "e."s;
+  ASSERT_EQ(pickled_size(buffers), expected.size());
+  std::string out(expected.size() + 1, '#');  // one byte more: nothing written past the size
+  pickle_buffers_to(buffers, out.data());
+  EXPECT_EQ(out, expected + "#");
+  EXPECT_EQ(pickle_buffers(buffers), expected);
+}
+
 TEST(BufferPickleTest, ReadsPythonProtocols3To5) {
   // Python 3.11: pickle.dumps([b'abc', b'de'], -1), ([b'abc'], -1), (..., 3).
   const std::string p5 = "\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00]\x94(C\x03" "abc\x94" "C\x02" "de\x94" "e."s;

@@ -17,6 +17,16 @@ TaskRecord record(const std::string& id, const std::string& engine = "") {
   return r;
 }
 
+// A writer thread that takes every batch and "commits" it at once.
+std::thread start_writer(PendingWrites& pending, std::chrono::milliseconds delay, std::size_t wake) {
+  return std::thread([&pending, delay, wake] {
+    while (pending.wait_for_batch(delay, wake)) {
+      pending.take_batch();
+      pending.done();
+    }
+  });
+}
+
 TEST(PendingWritesTest, InsertThenUpdatesIsOneInsertOfTheFinalRecord) {
   PendingWrites pending;
   pending.insert(record("a"));
@@ -110,12 +120,7 @@ TEST(PendingWritesTest, UnwritableChangesStayReadableButAreSkipped) {
 
 TEST(PendingWritesTest, WriterWaitsForTheBatchDelayAndFlushWakesIt) {
   PendingWrites pending;
-  std::thread writer([&] {
-    while (pending.wait_for_batch(10s, 1000)) {
-      pending.take_batch();
-      pending.done();
-    }
-  });
+  std::thread writer = start_writer(pending, 10s, 1000);
   pending.insert(record("a"));
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(pending.flush(5s));  // far less than the 10 s delay
@@ -127,18 +132,105 @@ TEST(PendingWritesTest, WriterWaitsForTheBatchDelayAndFlushWakesIt) {
 
 TEST(PendingWritesTest, WriterWakesAtTheBatchSize) {
   PendingWrites pending;
-  std::thread writer([&] {
-    while (pending.wait_for_batch(10s, 3)) {
-      pending.take_batch();
-      pending.done();
-    }
-  });
+  std::thread writer = start_writer(pending, 10s, 3);
   for (int i = 0; i < 3; ++i) pending.insert(record("r" + std::to_string(i)));
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (pending.size() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(pending.size(), 0u);
   pending.stop();
   writer.join();
+}
+
+// A request whose buffers reach the hold size: 200 bytes here.
+TaskRecord big_request(const std::string& id) {
+  TaskRecord r(id);
+  r.buffers.emplace_back(std::string(200, 'x').data(), std::size_t{200});
+  return r;
+}
+
+TaskRecord result(const std::string& id) {
+  TaskRecord r(id);
+  r.completed = util::TimePoint{} + std::chrono::seconds(1);
+  r.result_buffers.emplace_back(std::string(300, 'y').data(), std::size_t{300});
+  return r;
+}
+
+const FieldMask kResult{Field::Completed, Field::ResultBuffers};
+
+TEST(PendingWritesTest, ABigRequestWaitsForItsResultAndIsWrittenOnceWithIt) {
+  PendingWrites pending;
+  pending.set_hold(100, 10s);
+  pending.insert(big_request("big"));
+  pending.insert(record("small"));
+  EXPECT_EQ(pending.held(), 1u);
+  auto batch = pending.take_batch();
+  ASSERT_EQ(batch.size(), 1u);  // the small one only
+  EXPECT_EQ(batch[0].msg_id, "small");
+  pending.done();
+  EXPECT_EQ(pending.find("big").size(), 1u);  // readable meanwhile
+  pending.update(record("big", "e1"), {Field::EngineUuid});  // not its result: still held
+  EXPECT_TRUE(pending.take_batch().empty());
+  pending.done();
+  pending.update(result("big"), kResult);
+  EXPECT_EQ(pending.held(), 0u);
+  batch = pending.take_batch();
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0].kind, Kind::Insert);  // one write of the whole row
+  EXPECT_EQ(batch[0].record->buffers.size(), 1u);
+  EXPECT_EQ(batch[0].record->result_buffers.size(), 1u);
+  EXPECT_EQ(batch[0].record->engine_uuid, "e1");
+}
+
+TEST(PendingWritesTest, OnlyUncompletedRequestsWithBigBuffersAreHeld) {
+  PendingWrites pending;
+  pending.set_hold(100, 10s);
+  TaskRecord done_already = big_request("done");
+  done_already.completed = util::TimePoint{};
+  pending.insert(std::move(done_already));
+  TaskRecord small("small");
+  small.buffers.emplace_back(std::string(99, 'x').data(), std::size_t{99});
+  pending.insert(std::move(small));
+  EXPECT_EQ(pending.held(), 0u);
+  EXPECT_EQ(pending.take_batch().size(), 2u);
+}
+
+TEST(PendingWritesTest, AHeldRequestIsWrittenAfterTheLongestHold) {
+  PendingWrites pending;
+  pending.set_hold(100, 200ms);
+  std::thread writer = start_writer(pending, 1ms, 1000);
+  const auto start = std::chrono::steady_clock::now();
+  pending.insert(big_request("big"));
+  while (pending.size() != 0 && std::chrono::steady_clock::now() < start + 5s) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(pending.size(), 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+  pending.stop();
+  writer.join();
+}
+
+TEST(PendingWritesTest, FlushAndStopWriteHeldRequests) {
+  PendingWrites pending;
+  pending.set_hold(100, 1h);
+  std::thread writer = start_writer(pending, 1h, 1000);
+  pending.insert(big_request("a"));
+  EXPECT_TRUE(pending.flush(5s));
+  EXPECT_EQ(pending.size(), 0u);
+  pending.insert(big_request("b"));
+  pending.stop();
+  writer.join();  // returns: stop writes what is held
+  EXPECT_EQ(pending.size(), 0u);
+}
+
+TEST(PendingWritesTest, ErasingAHeldRequestReleasesIt) {
+  PendingWrites pending;
+  pending.set_hold(100, 1h);
+  pending.insert(big_request("a"));
+  pending.erase("a");
+  EXPECT_EQ(pending.held(), 0u);
+  const auto batch = pending.take_batch();
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0].kind, Kind::Erase);
 }
 
 }  // namespace

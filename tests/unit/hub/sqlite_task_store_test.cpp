@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include "unit/hub/hub_test_util.hpp"
 #include "unit/wire/python_runner.hpp"
@@ -186,6 +187,58 @@ TEST_F(SqliteTaskStoreTest, UpdatesCoalesceWithThePendingInsertAndApplyToTheFile
   EXPECT_EQ(got->engine_uuid, "e1");
   EXPECT_EQ(got->stdout_text, "hello");
   EXPECT_EQ(got->submitted, at(1));
+}
+
+TEST_F(SqliteTaskStoreTest, ABigRequestAndItsResultAreWrittenAsOneRow) {
+  // SQLite rewrites a whole row on UPDATE: a big request written before its
+  // result came would be written twice.
+  SqliteTaskStoreOptions o = options();
+  o.big_request_bytes = 4000;  // full_record has 1004 bytes of buffers
+  o.big_request_hold = 1h;
+  auto store = std::make_unique<SqliteTaskStore>(o);
+  TaskRecord request = full_record("big", 1);
+  request.completed.reset();
+  request.result_buffers.clear();
+  request.buffers.push_back(bytes(std::string(5000, 'b')));
+  store->add_record(std::move(request));
+  TaskRecord small = full_record("small", 2);
+  small.completed.reset();
+  store->add_record(std::move(small));
+  std::this_thread::sleep_for(100ms);  // 10 batch delays: "small" is written, "big" waits
+  EXPECT_EQ(store->pending_changes(), 1u);
+  EXPECT_EQ(store->get_record("big")->buffers.size(), 3u);  // readable meanwhile
+  TaskRecord result("big");
+  result.completed = at(5);
+  result.result_buffers.push_back(bytes(std::string(7000, 'r')));
+  store->update_record("big", std::move(result), {Field::Completed, Field::ResultBuffers});
+  ASSERT_TRUE(store->flush(5s));
+  EXPECT_EQ(store->write_stats().changes, 2u);  // one insert each, no update
+  store.reset();
+  store = open();  // the next controller run reads the row whole
+  const auto got = store->get_record("big");
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->buffers.size(), 3u);
+  EXPECT_EQ(got->buffers[2].to_string(), std::string(5000, 'b'));
+  ASSERT_EQ(got->result_buffers.size(), 1u);
+  EXPECT_EQ(got->result_buffers[0].to_string(), std::string(7000, 'r'));
+  EXPECT_EQ(got->completed, at(5));
+}
+
+TEST_F(SqliteTaskStoreTest, AHeldRequestIsWrittenWhenTheStoreCloses) {
+  SqliteTaskStoreOptions o = options();
+  o.big_request_bytes = 4000;  // full_record has 1004 bytes of buffers
+  o.big_request_hold = 1h;
+  {
+    SqliteTaskStore store(o);
+    TaskRecord request = full_record("big", 1);
+    request.completed.reset();
+    request.buffers.push_back(bytes(std::string(5000, 'b')));
+    store.add_record(std::move(request));
+  }
+  auto store = open();
+  const auto got = store->get_record("big");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->buffers.size(), 3u);
 }
 
 TEST_F(SqliteTaskStoreTest, UpdatingAMissingRecordIsKeyError) {
