@@ -423,7 +423,9 @@ void Hub::queue_request(const std::string& identity, wire::Message& request) {
     }
   }
   if (verbose) {
-    out["unassigned"] = json(std::vector<std::string>(unassigned_.begin(), unassigned_.end()));
+    std::vector<std::string> unassigned(unassigned_.begin(), unassigned_.end());
+    std::sort(unassigned.begin(), unassigned.end());  // a set in Python: any order, ours stable
+    out["unassigned"] = json(std::move(unassigned));
   } else {
     out["unassigned"] = unassigned_.size();
   }

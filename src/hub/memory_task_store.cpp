@@ -18,6 +18,7 @@ void MemoryTaskStore::add_record(TaskRecord record) {
   }
   culled_.erase(record.msg_id);
   buffer_bytes_ += record.buffer_bytes();
+  if (cullable(record)) ++cullable_count_;
   std::string msg_id = record.msg_id;
   records_.emplace(std::move(msg_id), Entry{next_sequence_++, std::move(record)});
   maybe_cull();
@@ -38,8 +39,10 @@ void MemoryTaskStore::update_record(std::string_view msg_id, TaskRecord values,
   }
   TaskRecord& record = it->second.record;
   buffer_bytes_ -= record.buffer_bytes();
+  const bool was_cullable = cullable(record);
   record.take(std::move(values), fields);
   buffer_bytes_ += record.buffer_bytes();
+  if (cullable(record) != was_cullable) was_cullable ? --cullable_count_ : ++cullable_count_;
   maybe_cull();
 }
 
@@ -82,15 +85,20 @@ bool MemoryTaskStore::was_culled(std::string_view msg_id) const {
 }
 
 void MemoryTaskStore::maybe_cull() {
-  if (records_.size() > options_.record_limit) {
+  if (records_.size() > options_.record_limit && cullable_count_ > 0) {
     const auto by_fraction =
         static_cast<std::size_t>(options_.cull_fraction * static_cast<double>(options_.record_limit));
-    const std::size_t count = std::max(by_fraction, records_.size() - options_.record_limit);
-    spdlog::info("{} records exceeds limit of {}, culling oldest {}", records_.size(),
-                 options_.record_limit, count);
-    for (const auto& id : cull_order(count)) cull(id);
+    const std::size_t excess = records_.size() - options_.record_limit;
+    const std::size_t count = std::min(std::max(by_fraction, excess), cullable_count_);
+    // With in-flight records over the limit, wait for a batch: each cull
+    // scans every record.
+    if (count >= std::max<std::size_t>(1, std::min(by_fraction, excess))) {
+      spdlog::info("{} records exceeds limit of {}, culling oldest {}", records_.size(),
+                   options_.record_limit, count);
+      for (const auto& id : cull_order(count)) cull(id);
+    }
   }
-  if (buffer_bytes_ > options_.size_limit) {
+  if (buffer_bytes_ > options_.size_limit && cullable_count_ > 0) {
     const double limit = static_cast<double>(options_.size_limit) * (1.0 - options_.cull_fraction);
     const auto before_bytes = buffer_bytes_;
     const auto before_count = records_.size();
@@ -109,8 +117,9 @@ void MemoryTaskStore::maybe_cull() {
 std::vector<std::string> MemoryTaskStore::cull_order(std::size_t count) const {
   // (has submitted, submitted, insertion order): undated partial records first.
   std::vector<std::tuple<bool, util::TimePoint, std::uint64_t, const std::string*>> order;
-  order.reserve(records_.size());
+  order.reserve(cullable_count_);
   for (const auto& [id, entry] : records_) {
+    if (!cullable(entry.record)) continue;
     const auto& submitted = entry.record.submitted;
     order.emplace_back(submitted.has_value(), submitted.value_or(util::TimePoint{}), entry.sequence,
                        &id);
@@ -132,12 +141,17 @@ void MemoryTaskStore::cull(const std::string& msg_id) {
   const auto it = records_.find(msg_id);
   if (it == records_.end()) return;
   spdlog::debug("Culling record: '{}'", msg_id);
-  culled_.insert(msg_id);
+  if (culled_.insert(msg_id).second) culled_order_.push_back(msg_id);
+  while (culled_order_.size() > kCulledMemory) {
+    culled_.erase(culled_order_.front());
+    culled_order_.pop_front();
+  }
   erase(it);
 }
 
 void MemoryTaskStore::erase(Records::iterator it) {
   buffer_bytes_ -= it->second.record.buffer_bytes();
+  if (cullable(it->second.record)) --cullable_count_;
   records_.erase(it);
 }
 

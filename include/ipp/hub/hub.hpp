@@ -29,6 +29,7 @@
 #include "ipp/hub/task_store.hpp"
 #include "ipp/util/iso8601.hpp"
 #include "ipp/util/rate_limited_log.hpp"
+#include "ipp/util/string_hash.hpp"
 #include "ipp/wire/message.hpp"
 #include "ipp/wire/session.hpp"
 
@@ -154,10 +155,10 @@ class Hub {
     std::vector<std::string> queue;      // direct requests not answered
     std::vector<std::string> tasks;      // tasks assigned, not answered
   };
-  const std::set<std::string, std::less<>>& pending() const { return pending_; }
+  const util::StringSet& pending() const { return pending_; }
   // Answered msg_ids (aborted tasks not counted for their engine).
   const CompletionLog& completions() const { return completions_; }
-  const std::set<std::string, std::less<>>& unassigned() const { return unassigned_; }
+  const util::StringSet& unassigned() const { return unassigned_; }
   // Engine ids ever registered in this controller's lifetime; lists are
   // kept after an engine leaves, as in hub.py. nullptr for unknown ids.
   const EngineQueues* queues(int id) const;
@@ -222,15 +223,15 @@ class Hub {
   EngineRegistry registry_;
   std::map<std::string, Handler, std::less<>> handlers_;
 
-  std::set<std::string, std::less<>> pending_;
+  util::StringSet pending_;
   CompletionLog completions_;
-  std::set<std::string, std::less<>> unassigned_;
+  util::StringSet unassigned_;
   std::map<int, EngineQueues> queues_;
   // Task msg_id -> engine id it was last assigned to (tracktask), so a
   // reply or a reassignment removes it from the right tasks list.
   // Deliberate deviation: hub.py removes it only from the replying
   // engine's list, leaking ids of retried tasks and of dead engines.
-  std::map<std::string, int, std::less<>> task_engine_;
+  util::StringMap<int> task_engine_;
   std::vector<Stranded> stranded_;
   std::unique_ptr<util::RateLimitedLog> bad_input_log_;
 };

@@ -3,11 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <set>
+#include <deque>
 #include <string>
+#include <string_view>
 
 #include "ipp/hub/task_store.hpp"
+#include "ipp/util/string_hash.hpp"
 
 namespace ipp::hub {
 
@@ -26,14 +27,26 @@ struct MemoryTaskStoreOptions {
 // int(cull_fraction * record_limit) are dropped (at least enough to get
 // back to the limit: DictDB culls none when that product is 0); with more
 // than size_limit buffer bytes, the oldest are dropped one by one until at
-// most size_limit * (1 - cull_fraction) remain. Culling ignores whether a
-// task is still pending, as in Python. "Oldest" is by `submitted`, records
-// without `submitted` (IOPub-only partial records) first -- deliberate
-// deviation: DictDB never culls those (and loops forever if only they
-// exceed the size limit). Culled msg_ids are remembered so that
+// most size_limit * (1 - cull_fraction) remain. "Oldest" is by `submitted`,
+// records without `submitted` (IOPub-only partial records) first --
+// deliberate deviation: DictDB never culls those (and loops forever if only
+// they exceed the size limit).
+//
+// Deliberate deviation: records of tasks still in flight (submitted, not
+// completed) are never culled. DictDB culls them like any other, so with
+// more than record_limit tasks in flight (a map over 2,000 items with the
+// default 1,024) the results of the oldest arrive to a culled record: the
+// hub logs a DB error per task and get_result from another client fails.
+// Their frames are held by the scheduler and the engine anyway, so keeping
+// the record costs little; the limits apply to finished records. While
+// in-flight records alone exceed the limit, culling waits until a
+// fraction's worth of records has finished (one scan per batch, not one
+// per task).
+//
+// Culled msg_ids are remembered (the newest kCulledMemory of them) so that
 // update_record on them fails with KeyError "Record '<id>' has been culled
 // for size"; adding the id again forgets that (DictDB keeps reporting a
-// re-added record as culled).
+// re-added record as culled, and remembers every id forever).
 class MemoryTaskStore : public TaskStore {
  public:
   explicit MemoryTaskStore(MemoryTaskStoreOptions options = {});
@@ -56,11 +69,14 @@ class MemoryTaskStore : public TaskStore {
     std::uint64_t sequence;  // insertion order, as Python dict order
     TaskRecord record;
   };
-  using Records = std::map<std::string, Entry, std::less<>>;
+  // Hashed, not ordered (util/string_hash.hpp says why).
+  using Records = util::StringMap<Entry>;
+  static bool cullable(const TaskRecord& record) { return !record.submitted || record.completed; }
+  static constexpr std::size_t kCulledMemory = 65536;
 
   void maybe_cull();
-  // msg_ids oldest first for culling (see class comment).
-  // The `count` oldest ids (all by default), oldest first.
+  // The `count` oldest cullable ids (all by default), oldest first (see
+  // the class comment).
   std::vector<std::string> cull_order(std::size_t count = static_cast<std::size_t>(-1)) const;
   void cull(const std::string& msg_id);
   void erase(Records::iterator it);
@@ -68,7 +84,9 @@ class MemoryTaskStore : public TaskStore {
 
   const MemoryTaskStoreOptions options_;
   Records records_;
-  std::set<std::string, std::less<>> culled_;
+  util::StringSet culled_;
+  std::deque<std::string> culled_order_;  // oldest first, to forget
+  std::size_t cullable_count_ = 0;
   std::uint64_t buffer_bytes_ = 0;
   std::uint64_t next_sequence_ = 0;
 };

@@ -14,17 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipp/util/string_hash.hpp"
+
 namespace ipp::scheduler {
 
-// Transparent hash so sets and maps keyed by msg_id/uuid can be queried
-// with a std::string_view without building a std::string.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-using IdSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+using util::StringHash;
+using IdSet = util::StringSet;
 
 // How finished tasks turned out, as dependencies ask it.
 class TaskOutcomes {

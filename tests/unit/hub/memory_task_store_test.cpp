@@ -20,6 +20,13 @@ TaskRecord dated(std::string id, int seconds, std::size_t buffer_size = 0) {
   return r;
 }
 
+// A record whose task has finished: the only kind culling may drop.
+TaskRecord finished(std::string id, int seconds, std::size_t buffer_size = 0) {
+  TaskRecord r = dated(std::move(id), seconds, buffer_size);
+  r.completed = at(seconds + 1);
+  return r;
+}
+
 using testing::error_of;
 
 TEST(MemoryTaskStoreTest, AddThenGetReturnsCopy) {
@@ -76,7 +83,7 @@ TEST(MemoryTaskStoreTest, UpdateTracksBufferBytes) {
 
 TEST(MemoryTaskStoreTest, RecordLimitCullsOldestFraction) {
   MemoryTaskStore store({.record_limit = 20, .size_limit = 1 << 30, .cull_fraction = 0.1});
-  for (int i = 20; i >= 0; --i) store.add_record(dated("m" + std::to_string(i), i));
+  for (int i = 20; i >= 0; --i) store.add_record(finished("m" + std::to_string(i), i));
   // 21 records > 20: the 2 oldest by submitted (m0, m1) go.
   EXPECT_EQ(store.size(), 19u);
   EXPECT_FALSE(store.get_record("m0"));
@@ -86,15 +93,15 @@ TEST(MemoryTaskStoreTest, RecordLimitCullsOldestFraction) {
 
 TEST(MemoryTaskStoreTest, SmallRecordLimitStillCulls) {
   MemoryTaskStore store({.record_limit = 3, .size_limit = 1 << 30, .cull_fraction = 0.1});
-  for (int i = 0; i < 5; ++i) store.add_record(dated("m" + std::to_string(i), i));
+  for (int i = 0; i < 5; ++i) store.add_record(finished("m" + std::to_string(i), i));
   EXPECT_EQ(store.size(), 3u);
 }
 
 TEST(MemoryTaskStoreTest, SizeLimitCullsOldestUntilBelowFraction) {
   MemoryTaskStore store({.record_limit = 1024, .size_limit = 100, .cull_fraction = 0.5});
-  for (int i = 0; i < 5; ++i) store.add_record(dated("m" + std::to_string(i), i, 20));
+  for (int i = 0; i < 5; ++i) store.add_record(finished("m" + std::to_string(i), i, 20));
   EXPECT_EQ(store.size(), 5u);
-  store.add_record(dated("m5", 5, 20));  // 120 > 100: cull to <= 50
+  store.add_record(finished("m5", 5, 20));  // 120 > 100: cull to <= 50
   EXPECT_EQ(store.buffer_bytes(), 40u);
   EXPECT_TRUE(store.get_record("m4"));
   EXPECT_TRUE(store.get_record("m5"));
@@ -103,17 +110,17 @@ TEST(MemoryTaskStoreTest, SizeLimitCullsOldestUntilBelowFraction) {
 
 TEST(MemoryTaskStoreTest, UndatedRecordsAreCulledFirst) {
   MemoryTaskStore store({.record_limit = 2, .size_limit = 1 << 30, .cull_fraction = 0.5});
-  store.add_record(dated("a", 1));
+  store.add_record(finished("a", 1));
   store.add_record(TaskRecord("partial"));
-  store.add_record(dated("b", 2));
+  store.add_record(finished("b", 2));
   EXPECT_FALSE(store.get_record("partial"));
   EXPECT_TRUE(store.get_record("a"));
 }
 
 TEST(MemoryTaskStoreTest, UpdatingCulledRecordSaysCulled) {
   MemoryTaskStore store({.record_limit = 1, .size_limit = 1 << 30, .cull_fraction = 1.0});
-  store.add_record(dated("a", 1));
-  store.add_record(dated("b", 2));
+  store.add_record(finished("a", 1));
+  store.add_record(finished("b", 2));
   ASSERT_TRUE(store.was_culled("a"));
   const HubError e = error_of([&] { store.update_record("a", TaskRecord("a"), {Field::Stdout}); });
   EXPECT_EQ(e.ename(), "KeyError");
@@ -122,9 +129,9 @@ TEST(MemoryTaskStoreTest, UpdatingCulledRecordSaysCulled) {
 
 TEST(MemoryTaskStoreTest, ReaddingCulledIdForgetsCulling) {
   MemoryTaskStore store({.record_limit = 1, .size_limit = 1 << 30, .cull_fraction = 1.0});
-  store.add_record(dated("a", 1));
-  store.add_record(dated("b", 2));
-  store.add_record(dated("a", 3));
+  store.add_record(finished("a", 1));
+  store.add_record(finished("b", 2));
+  store.add_record(finished("a", 3));
   EXPECT_FALSE(store.was_culled("a"));
   EXPECT_TRUE(store.get_record("a"));
 }
@@ -180,7 +187,7 @@ TEST(MemoryTaskStoreTest, CullCountMatchesDictDb) {
   MemoryTaskStore store({.record_limit = 20, .size_limit = 1 << 30, .cull_fraction = 0.2});
   int n = 0;
   auto load = [&](int count) {
-    for (int i = 0; i < count; ++i, ++n) store.add_record(dated("m" + std::to_string(n), n));
+    for (int i = 0; i < count; ++i, ++n) store.add_record(finished("m" + std::to_string(n), n));
   };
   load(20);
   EXPECT_EQ(store.get_history().size(), 20u);
@@ -194,16 +201,16 @@ TEST(MemoryTaskStoreTest, CullCountMatchesDictDb) {
 
 TEST(MemoryTaskStoreTest, CullSizeMatchesDictDb) {
   MemoryTaskStore store({.record_limit = 1024, .size_limit = 1000, .cull_fraction = 0.2});
-  for (int i = 0; i < 100; ++i) store.add_record(dated("m" + std::to_string(i), i, 10));
-  store.add_record(dated("zero", 100));
+  for (int i = 0; i < 100; ++i) store.add_record(finished("m" + std::to_string(i), i, 10));
+  store.add_record(finished("zero", 100));
   EXPECT_EQ(store.get_history().size(), 101u);
-  store.add_record(dated("one", 101, 1));
+  store.add_record(finished("one", 101, 1));
   EXPECT_EQ(store.get_history().size(), 81u);
 }
 
 TEST(MemoryTaskStoreTest, CullSizeAfterUpdateMatchesDictDb) {
   MemoryTaskStore store({.record_limit = 1024, .size_limit = 1000, .cull_fraction = 0.2});
-  for (int i = 0; i < 100; ++i) store.add_record(dated("m" + std::to_string(i), i, 10));
+  for (int i = 0; i < 100; ++i) store.add_record(finished("m" + std::to_string(i), i, 10));
   TaskRecord values("m99");
   values.result_buffers.emplace_back(std::string(10, 'r'));
   store.update_record("m99", std::move(values), {Field::Buffers, Field::ResultBuffers});
@@ -212,6 +219,48 @@ TEST(MemoryTaskStoreTest, CullSizeAfterUpdateMatchesDictDb) {
   bigger.result_buffers.emplace_back(std::string(11, 'r'));
   store.update_record("m99", std::move(bigger), {Field::Buffers, Field::ResultBuffers});
   EXPECT_EQ(store.get_history().size(), 79u);
+}
+
+TEST(MemoryTaskStoreTest, RecordsOfTasksInFlightAreNeverCulled) {
+  MemoryTaskStore store({.record_limit = 4, .size_limit = 1 << 30, .cull_fraction = 0.5});
+  for (int i = 0; i < 10; ++i) store.add_record(dated("p" + std::to_string(i), i));
+  EXPECT_EQ(store.size(), 10u);
+  // Their results can still be recorded, as in-flight tasks finish.
+  TaskRecord result("p0");
+  result.completed = at(100);
+  store.update_record("p0", std::move(result), {Field::Completed});
+  EXPECT_TRUE(store.get_record("p0"));
+}
+
+TEST(MemoryTaskStoreTest, FinishedRecordsAreCulledInBatchesWhileInFlightOnesExceedTheLimit) {
+  // limit 10, fraction 0.2: culling waits for 2 finished records, then
+  // drops finished ones only, oldest first.
+  MemoryTaskStore store({.record_limit = 10, .size_limit = 1 << 30, .cull_fraction = 0.2});
+  for (int i = 0; i < 20; ++i) store.add_record(dated("p" + std::to_string(i), i));
+  auto finish = [&](const std::string& id) {
+    TaskRecord result(id);
+    result.completed = at(100);
+    store.update_record(id, std::move(result), {Field::Completed});
+  };
+  finish("p5");
+  EXPECT_EQ(store.size(), 20u);  // one finished: not a batch yet
+  finish("p3");
+  EXPECT_EQ(store.size(), 18u);
+  EXPECT_FALSE(store.get_record("p3"));
+  EXPECT_FALSE(store.get_record("p5"));
+  EXPECT_TRUE(store.was_culled("p3"));
+  EXPECT_TRUE(store.get_record("p0"));
+}
+
+TEST(MemoryTaskStoreTest, FinishedRecordsGoBeforeOlderInFlightOnes) {
+  MemoryTaskStore store({.record_limit = 3, .size_limit = 1 << 30, .cull_fraction = 0.4});
+  store.add_record(dated("running", 1));
+  store.add_record(finished("done1", 2));
+  store.add_record(finished("done2", 3));
+  store.add_record(finished("done3", 4));  // 4 > 3: cull 1, the oldest finished
+  EXPECT_TRUE(store.get_record("running"));
+  EXPECT_FALSE(store.get_record("done1"));
+  EXPECT_TRUE(store.get_record("done2"));
 }
 
 }  // namespace
