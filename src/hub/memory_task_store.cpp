@@ -17,6 +17,7 @@ void MemoryTaskStore::add_record(TaskRecord record) {
     throw key_error("Already have msg_id " + py_repr(record.msg_id));
   }
   culled_.erase(record.msg_id);
+  record.own_small_frames();  // kept until culled: costs what it holds
   buffer_bytes_ += record.buffer_bytes();
   if (cullable(record)) ++cullable_count_;
   std::string msg_id = record.msg_id;
@@ -40,6 +41,7 @@ void MemoryTaskStore::update_record(std::string_view msg_id, TaskRecord values,
   TaskRecord& record = it->second.record;
   buffer_bytes_ -= record.buffer_bytes();
   const bool was_cullable = cullable(record);
+  values.own_small_frames();
   record.take(std::move(values), fields);
   buffer_bytes_ += record.buffer_bytes();
   if (cullable(record) != was_cullable) was_cullable ? --cullable_count_ : ++cullable_count_;

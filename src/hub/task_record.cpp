@@ -136,6 +136,20 @@ std::vector<zmq::message_t> share_frames(const std::vector<zmq::message_t>& fram
   return copies;
 }
 
+void own_small_frames(std::vector<zmq::message_t>& frames) {
+  for (auto& frame : frames) {
+    // Frames of up to 33 bytes (ZMQ_MAX_VSM_SIZE) are held inline and
+    // never shared: nothing to gain.
+    if (frame.size() <= 33 || frame.size() > kOwnedFrameBytes) continue;
+    frame = zmq::message_t(frame.data(), frame.size());
+  }
+}
+
+void TaskRecord::own_small_frames() {
+  hub::own_small_frames(buffers);
+  hub::own_small_frames(result_buffers);
+}
+
 TaskRecord TaskRecord::clone() const {
   TaskRecord copy(msg_id);
   copy.assign(*this, FieldMask::all());

@@ -98,6 +98,17 @@ FieldMask parse_keys(const nlohmann::json& keys);
 zmq::message_t share_frame(const zmq::message_t& frame);
 std::vector<zmq::message_t> share_frames(const std::vector<zmq::message_t>& frames);
 
+// Frames a store keeps for long are given allocations of their own when
+// small: a frame received over TCP may be a slice of one of libzmq's
+// receive buffers (8 KiB of data plus ~10 KiB of reference counters, one
+// buffer per read), which stays allocated as long as any slice of it
+// lives, so a 100-byte buffer kept in a record would cost ~18 KiB. Larger
+// frames (beyond kOwnedFrameBytes) were received into allocations of their
+// own (a message that does not fit a receive buffer is), so they stay
+// shared: copying them would cost time and pin nothing less.
+inline constexpr std::size_t kOwnedFrameBytes = 64 * 1024;
+void own_small_frames(std::vector<zmq::message_t>& frames);
+
 // One task record. JSON-valued fields use null for Python's None;
 // optional fields use nullopt. Timestamps are instants (Python stores
 // tz-aware datetimes) and go out as ISO 8601 "Z" strings.
@@ -141,6 +152,10 @@ struct TaskRecord {
 
   // Sum of the sizes of buffers and result_buffers (DictDB's size limit).
   std::size_t buffer_bytes() const;
+
+  // own_small_frames() on buffers and result_buffers: what a store does
+  // with a record it keeps.
+  void own_small_frames();
 
   // Copies the fields in `fields` from `from` (buffers shared). msg_id is
   // never changed.

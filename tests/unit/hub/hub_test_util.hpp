@@ -35,6 +35,25 @@ inline zmq::message_t frame(std::string_view bytes) { return zmq::message_t(byte
 
 inline std::string text(const zmq::message_t& frame) { return frame.to_string(); }
 
+// A frame whose bytes live in a buffer of their own that reports when it
+// is freed: stands for a slice of libzmq's receive buffer (zero-copy
+// receive), which lives as long as any frame referring to it.
+inline zmq::message_t tracked_frame(std::string bytes, bool* freed) {
+  struct Buffer {
+    std::string bytes;
+    bool* freed;
+  };
+  auto* buffer = new Buffer{std::move(bytes), freed};
+  *freed = false;
+  return zmq::message_t(buffer->bytes.data(), buffer->bytes.size(),
+                        [](void*, void* hint) {
+                          auto* b = static_cast<Buffer*>(hint);
+                          *b->freed = true;
+                          delete b;
+                        },
+                        buffer);
+}
+
 // A copy of `msg` whose buffers share the frame data.
 inline wire::Message copy(const wire::Message& msg) {
   wire::Message out;

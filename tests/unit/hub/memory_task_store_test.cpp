@@ -39,6 +39,30 @@ TEST(MemoryTaskStoreTest, AddThenGetReturnsCopy) {
   EXPECT_EQ(store.buffer_bytes(), 10u);
 }
 
+TEST(MemoryTaskStoreTest, StoredSmallFramesDoNotPinTheirReceiveBuffers) {
+  // A record would otherwise keep a whole libzmq receive buffer (~18 KiB)
+  // alive for each 100-byte argument or result it holds.
+  MemoryTaskStore store;
+  bool request_freed = false;
+  bool result_freed = false;
+  zmq::message_t request_buffer = testing::tracked_frame(std::string(100, 'a'), &request_freed);
+  zmq::message_t result_buffer = testing::tracked_frame(std::string(200, 'r'), &result_freed);
+  TaskRecord record = dated("a", 1);
+  record.buffers.push_back(share_frame(request_buffer));
+  store.add_record(std::move(record));
+  TaskRecord result("a");
+  result.result_buffers.push_back(share_frame(result_buffer));
+  store.update_record("a", std::move(result), {Field::ResultBuffers});
+  request_buffer = zmq::message_t();  // the relay is done with the messages
+  result_buffer = zmq::message_t();
+  EXPECT_TRUE(request_freed);
+  EXPECT_TRUE(result_freed);
+  const auto stored = store.get_record("a");
+  EXPECT_EQ(stored->buffers.at(0).to_string(), std::string(100, 'a'));
+  EXPECT_EQ(stored->result_buffers.at(0).to_string(), std::string(200, 'r'));
+  EXPECT_EQ(store.buffer_bytes(), 300u);
+}
+
 TEST(MemoryTaskStoreTest, GetMissingIsNullopt) {
   MemoryTaskStore store;
   EXPECT_FALSE(store.get_record("nope"));

@@ -22,6 +22,27 @@ TaskRecord sample() {
   return record;
 }
 
+TEST(TaskRecordTest, SmallFramesGetTheirOwnBytesAndBigOnesStayShared) {
+  bool small_freed = false;
+  bool big_freed = false;
+  const std::string big(kOwnedFrameBytes + 1, 'b');
+  zmq::message_t small_buffer = testing::tracked_frame(std::string(100, 's'), &small_freed);
+  zmq::message_t big_buffer = testing::tracked_frame(big, &big_freed);
+  TaskRecord record("m1");
+  record.buffers.push_back(share_frame(small_buffer));  // as the hub gets them from a relay
+  record.result_buffers.push_back(share_frame(big_buffer));
+  const void* big_data = big_buffer.data();
+  record.own_small_frames();
+  small_buffer = zmq::message_t();
+  big_buffer = zmq::message_t();
+  EXPECT_TRUE(small_freed);   // the record no longer pins the receive buffer
+  EXPECT_FALSE(big_freed);    // zero-copy: the record holds the very bytes
+  EXPECT_EQ(record.buffers[0].to_string(), std::string(100, 's'));
+  EXPECT_EQ(record.result_buffers[0].data(), big_data);
+  record.result_buffers.clear();
+  EXPECT_TRUE(big_freed);
+}
+
 TEST(TaskRecordTest, FullJsonHasEveryColumnButBuffers) {
   const auto json = to_json(sample());
   EXPECT_EQ(json.size(), kFieldCount - 3);  // no buffers, result_buffers, unset display_data
