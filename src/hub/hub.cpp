@@ -79,7 +79,7 @@ json value_or(const json& content, const char* key, json fallback) {
   return it == content.end() ? fallback : *it;
 }
 
-void erase_one(std::vector<std::string>& list, std::string_view msg_id) {
+void erase_one(std::deque<std::string>& list, std::string_view msg_id) {
   const auto it = std::find(list.begin(), list.end(), msg_id);
   if (it != list.end()) list.erase(it);
 }
@@ -297,7 +297,8 @@ bool Hub::unregister_engine(int id) {
   // unregistered engine are ignored (save_queue_result), so the list cannot
   // shrink, and a new engine reusing the id (a requested id) must not have
   // its own requests failed -- as hub.py would, reading queues[eid] late.
-  stranded_.push_back({now() + options_.registration_timeout, *engine, queues_[id].queue});
+  const auto& queue = queues_[id].queue;
+  stranded_.push_back({now() + options_.registration_timeout, *engine, {queue.begin(), queue.end()}});
   save_engine_state();
   output_.engine_unregistered(engine->id, engine->uuid);
   publish("unregistration_notification", {{"id", engine->id}, {"uuid", engine->uuid}});

@@ -15,7 +15,9 @@ bool DigestHistory::contains(std::string_view signature) const {
 
 void DigestHistory::add(std::string_view signature) {
   if (max_size_ == 0 || signature.empty()) return;
-  seen_.emplace(signature);
+  const auto [it, inserted] = seen_.emplace(signature);
+  if (!inserted) return;
+  entries_.push_back(&*it);
   if (seen_.size() > max_size_) cull();
 }
 
@@ -25,18 +27,18 @@ void DigestHistory::cull() {
   const std::size_t n_to_cull = std::max(current / 10, current - max_size_);
   if (n_to_cull >= current) {
     seen_.clear();
+    entries_.clear();
     return;
   }
-  // A random sample of n_to_cull entries: partial Fisher-Yates over
-  // iterators. O(size) once per ~max_size/10 inserts.
-  std::vector<decltype(seen_)::const_iterator> entries;
-  entries.reserve(current);
-  for (auto it = seen_.cbegin(); it != seen_.cend(); ++it) entries.push_back(it);
+  // A random sample of n_to_cull entries: partial Fisher-Yates from the
+  // back of entries_, whose last n_to_cull slots then hold the sample.
   for (std::size_t i = 0; i < n_to_cull; ++i) {
-    std::uniform_int_distribution<std::size_t> pick(i, current - 1);
-    std::swap(entries[i], entries[pick(rng_)]);
-    seen_.erase(entries[i]);
+    const std::size_t last = current - 1 - i;
+    std::uniform_int_distribution<std::size_t> pick(0, last);
+    std::swap(entries_[pick(rng_)], entries_[last]);
+    seen_.erase(seen_.find(*entries_[last]));
   }
+  entries_.resize(current - n_to_cull);
 }
 
 }  // namespace ipp::wire

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -151,9 +152,12 @@ class Hub {
 
   // Bookkeeping, read-only (hub.py pending, queues/tasks, unassigned; its
   // all_completed and completed lists are completions()).
+  // Deques: an engine answers in the order it was sent requests, so the
+  // answered id is almost always the front one, removed in O(1) (a vector
+  // moved every other id down: O(outstanding) per reply).
   struct EngineQueues {
-    std::vector<std::string> queue;      // direct requests not answered
-    std::vector<std::string> tasks;      // tasks assigned, not answered
+    std::deque<std::string> queue;      // direct requests not answered
+    std::deque<std::string> tasks;      // tasks assigned, not answered
   };
   const util::StringSet& pending() const { return pending_; }
   // Answered msg_ids (aborted tasks not counted for their engine).

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 namespace ipp::wire {
 
@@ -15,6 +16,10 @@ namespace ipp::wire {
 // default); when an insert makes it grow past that, a random 10% (at least
 // the excess) is discarded, as Session._cull_digest_history. max_size 0
 // disables the history (nothing is recorded, as Python).
+//
+// Culling picks its random sample from a vector of the entries, so it costs
+// O(entries culled), not a walk over the whole set (which was a quarter of
+// the MUX relay's time: 65,536 scattered nodes every 6,554 messages).
 //
 // Not thread-safe: one instance per receiving Session/loop.
 class DigestHistory {
@@ -43,6 +48,9 @@ class DigestHistory {
 
   std::size_t max_size_;
   std::unordered_set<std::string, Hash, std::equal_to<>> seen_;
+  // Every element of seen_, in no order: the population culls sample from.
+  // Node-based set: pointers to its elements survive rehashing.
+  std::vector<const std::string*> entries_;
   std::minstd_rand rng_;
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "unit/hub/hub_fixture.hpp"
 
 namespace ipp::hub::testing {
@@ -22,7 +24,7 @@ TEST_F(HubMonitorTest, MuxRequestIsPendingAndQueued) {
   const json header = request.header;
   hub_->handle_monitor("in", std::move(request));
   EXPECT_EQ(hub_->pending().count(msg_id), 1u);
-  EXPECT_EQ(hub_->queues(1)->queue, std::vector<std::string>{msg_id});
+  EXPECT_EQ(hub_->queues(1)->queue, std::deque<std::string>{msg_id});
   const auto rec = record(msg_id);
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->queue, "mux");
@@ -185,7 +187,7 @@ TEST_F(HubMonitorTest, TaskIsUnassignedUntilTracked) {
 
   hub_->handle_monitor("tracktask", task_destination(msg_id, "u1"));
   EXPECT_EQ(hub_->unassigned().count(msg_id), 0u);
-  EXPECT_EQ(hub_->queues(1)->tasks, std::vector<std::string>{msg_id});
+  EXPECT_EQ(hub_->queues(1)->tasks, std::deque<std::string>{msg_id});
   EXPECT_EQ(record(msg_id)->engine_uuid, "u1");
 }
 
@@ -238,7 +240,7 @@ TEST_F(HubMonitorTest, ReassignedTaskLeavesFirstEnginesList) {
   hub_->handle_monitor("tracktask", task_destination(msg_id, "u0"));
   hub_->handle_monitor("tracktask", task_destination(msg_id, "u1"));
   EXPECT_TRUE(hub_->queues(0)->tasks.empty());
-  EXPECT_EQ(hub_->queues(1)->tasks, std::vector<std::string>{msg_id});
+  EXPECT_EQ(hub_->queues(1)->tasks, std::deque<std::string>{msg_id});
 }
 
 TEST_F(HubMonitorTest, IopubBeforeRequestCreatesPartialRecordThenMerges) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include <fstream>
 
 #include "unit/hub/hub_fixture.hpp"
@@ -207,7 +209,7 @@ TEST_F(HubRegistrationTest, StrandedFailureSparesNewEngineWithSameId) {
   hub_->tick(clocks_.steady);
   EXPECT_EQ(hub_->pending().count(old_id), 0u);
   EXPECT_EQ(hub_->pending().count(msg_id), 1u);
-  EXPECT_EQ(hub_->queues(0)->queue, std::vector<std::string>{msg_id});
+  EXPECT_EQ(hub_->queues(0)->queue, std::deque<std::string>{msg_id});
 }
 
 class HubStateFileTest : public HubFixture {

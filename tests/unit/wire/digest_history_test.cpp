@@ -58,6 +58,21 @@ TEST(DigestHistoryTest, CullIsRandom) {
   EXPECT_GT(culled.size(), 1u);
 }
 
+TEST(DigestHistoryTest, RepeatedCullsKeepEveryRemainingEntryFindable) {
+  // Culls sample from a separate list of the entries: after many of them,
+  // exactly size() of the added signatures are still found, and the size
+  // never exceeds the maximum.
+  DigestHistory history(50);
+  for (int i = 0; i < 5000; ++i) {
+    history.add("sig" + std::to_string(i));
+    ASSERT_LE(history.size(), 50u);
+  }
+  std::size_t found = 0;
+  for (int i = 0; i < 5000; ++i) found += history.contains("sig" + std::to_string(i)) ? 1 : 0;
+  EXPECT_EQ(found, history.size());
+  EXPECT_GE(found, 45u);
+}
+
 TEST(DigestHistoryTest, ZeroMaxSizeDisablesHistory) {
   DigestHistory history(0);
   history.add("abc");
