@@ -9,9 +9,11 @@
 //   hub (task)    the hub loop's work for intask + tracktask + outtask
 //   hub (mux)     the hub loop's work for in + out
 // Used to find and check optimisations (docs/performance.md).
-//   ipp_hotpaths [TASKS [LOG_LEVEL]]   (default 20000 INFO, as ipcontroller)
+//   ipp_hotpaths [TASKS [LOG_LEVEL [MUX_WINDOW]]]
+//   (default 20000 INFO 1; MUX_WINDOW direct requests in flight)
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -129,6 +131,7 @@ int main(int argc, char** argv) {
   util::LogOptions log_options;
   log_options.name = "IPController";
   if (argc > 2) log_options.level = util::parse_log_level(argv[2]);
+  const std::size_t window = std::max<std::size_t>(1, argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 1);
   log_options.flush_interval = std::chrono::milliseconds(100);  // as ipcontroller
   util::setup_logging(log_options);
   wire::SessionOptions options;
@@ -185,27 +188,34 @@ int main(int argc, char** argv) {
   }
 
   // Direct (mux) path as the relay reports it: "in" [E, C, |, ...] and
-  // "out" [C, E, |, ...].
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string& uuid = engines[i % 2];
-    wire::Frames req = request(signer, client.session_id(), n + i, "{}", &uuid);
-    std::swap(req[0], req[1]);
-    wire::Frames rep = reply_to(signer, uuid, req, n + i);
-    std::swap(rep[0], rep[1]);
-    wire::Frames in, outf;
-    in.push_back(frame("in"));
-    for (auto& f : req) in.push_back(std::move(f));
-    outf.push_back(frame("out"));
-    for (auto& f : rep) outf.push_back(std::move(f));
+  // "out" [C, E, |, ...], `window` requests in flight (ipp_loadgen keeps
+  // thousands: longer per-engine queues, records culled before their reply).
+  for (std::size_t first = 0; first < n; first += window) {
+    const std::size_t count = std::min(window, n - first);
+    std::vector<wire::Frames> ins, outs;
+    for (std::size_t i = first; i < first + count; ++i) {
+      const std::string& uuid = engines[i % 2];
+      wire::Frames req = request(signer, client.session_id(), n + i, "{}", &uuid);
+      std::swap(req[0], req[1]);
+      wire::Frames rep = reply_to(signer, uuid, req, n + i);
+      std::swap(rep[0], rep[1]);
+      wire::Frames in, outf;
+      in.push_back(frame("in"));
+      for (auto& f : req) in.push_back(std::move(f));
+      outf.push_back(frame("out"));
+      for (auto& f : rep) outf.push_back(std::move(f));
+      ins.push_back(std::move(in));
+      outs.push_back(std::move(outf));
+    }
     hub_mux.start();
-    feed_hub(hub, std::move(in));
-    feed_hub(hub, std::move(outf));
+    for (auto& in : ins) feed_hub(hub, std::move(in));
+    for (auto& outf : outs) feed_hub(hub, std::move(outf));
     hub_mux.stop();
   }
 
   const double per = static_cast<double>(n);
   std::printf("{\"tasks\": %zu, \"task_submit_ns\": %.0f, \"task_reply_ns\": %.0f, "
-              "\"hub_task_ns\": %.0f, \"hub_mux_ns\": %.0f}\n",
-              n, submit.total() / per, reply.total() / per, hub_task.total() / per, hub_mux.total() / per);
+              "\"hub_task_ns\": %.0f, \"hub_mux_ns\": %.0f, \"mux_window\": %zu}\n",
+              n, submit.total() / per, reply.total() / per, hub_task.total() / per, hub_mux.total() / per, window);
   return 0;
 }

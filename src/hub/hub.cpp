@@ -862,10 +862,11 @@ std::optional<TaskRecord> Hub::stored_record(const std::string& msg_id) {
 }
 
 void Hub::update_record(const std::string& msg_id, TaskRecord&& values, const FieldMask& fields) {
-  try {
-    store_.update_record(msg_id, std::move(values), fields);
-  } catch (const HubError& e) {
-    spdlog::error("DB Error updating record '{}': {}", msg_id, e.what());
+  if (const auto error = store_.try_update_record(msg_id, std::move(values), fields)) {
+    // Rate-limited, unlike hub.py: with more direct requests outstanding
+    // than DictDB.record_limit, every reply meets a culled record, and one
+    // line (written at once, as errors are) per reply floods the log.
+    bad_input_log_->error("db_update", "DB Error updating record '{}': {}", msg_id, error->what());
   }
 }
 

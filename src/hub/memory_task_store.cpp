@@ -33,10 +33,15 @@ std::optional<TaskRecord> MemoryTaskStore::get_record(std::string_view msg_id) {
 
 void MemoryTaskStore::update_record(std::string_view msg_id, TaskRecord values,
                                     const FieldMask& fields) {
+  if (auto error = try_update_record(msg_id, std::move(values), fields)) throw std::move(*error);
+}
+
+std::optional<HubError> MemoryTaskStore::try_update_record(std::string_view msg_id, TaskRecord values,
+                                                           const FieldMask& fields) {
   const auto it = records_.find(msg_id);
   if (it == records_.end()) {
-    if (was_culled(msg_id)) throw key_error("Record " + py_repr(msg_id) + " has been culled for size");
-    throw key_error("No such msg_id " + py_repr(msg_id));
+    if (was_culled(msg_id)) return key_error("Record " + py_repr(msg_id) + " has been culled for size");
+    return key_error("No such msg_id " + py_repr(msg_id));
   }
   TaskRecord& record = it->second.record;
   buffer_bytes_ -= record.buffer_bytes();
@@ -46,6 +51,7 @@ void MemoryTaskStore::update_record(std::string_view msg_id, TaskRecord values,
   buffer_bytes_ += record.buffer_bytes();
   if (cullable(record) != was_cullable) was_cullable ? --cullable_count_ : ++cullable_count_;
   maybe_cull();
+  return std::nullopt;
 }
 
 void MemoryTaskStore::drop_record(std::string_view msg_id) {

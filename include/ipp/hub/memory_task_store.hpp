@@ -54,6 +54,8 @@ class MemoryTaskStore : public TaskStore {
   void add_record(TaskRecord record) override;
   std::optional<TaskRecord> get_record(std::string_view msg_id) override;
   void update_record(std::string_view msg_id, TaskRecord values, const FieldMask& fields) override;
+  std::optional<HubError> try_update_record(std::string_view msg_id, TaskRecord values,
+                                            const FieldMask& fields) override;
   void drop_record(std::string_view msg_id) override;
   void drop_matching_records(const Query& query) override;
   std::vector<TaskRecord> find_records(const Query& query,

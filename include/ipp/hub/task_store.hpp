@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ipp/hub/hub_error.hpp"
 #include "ipp/hub/query.hpp"
 #include "ipp/hub/task_record.hpp"
 
@@ -42,6 +43,20 @@ class TaskStore {
   // culled one).
   virtual void update_record(std::string_view msg_id, TaskRecord values,
                              const FieldMask& fields) = 0;
+  // As update_record, but the error is returned instead of thrown. The
+  // hub's monitor path meets culled records once per reply whenever more
+  // requests are outstanding than DictDB.record_limit, and a C++ throw and
+  // catch costs more than the update itself; backends that can fail
+  // cheaply override this.
+  virtual std::optional<HubError> try_update_record(std::string_view msg_id, TaskRecord values,
+                                                    const FieldMask& fields) {
+    try {
+      update_record(msg_id, std::move(values), fields);
+    } catch (const HubError& e) {
+      return e;
+    }
+    return std::nullopt;
+  }
 
   // Removes one record; KeyError when absent.
   virtual void drop_record(std::string_view msg_id) = 0;

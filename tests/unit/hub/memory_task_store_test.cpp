@@ -151,6 +151,22 @@ TEST(MemoryTaskStoreTest, UpdatingCulledRecordSaysCulled) {
   EXPECT_EQ(e.evalue(), "\"Record 'a' has been culled for size\"");
 }
 
+TEST(MemoryTaskStoreTest, TryUpdateReturnsTheErrorUpdateThrows) {
+  MemoryTaskStore store({.record_limit = 1, .size_limit = 1 << 30, .cull_fraction = 1.0});
+  store.add_record(finished("a", 1));
+  store.add_record(finished("b", 2));
+  const auto culled = store.try_update_record("a", TaskRecord("a"), {Field::Stdout});
+  ASSERT_TRUE(culled);
+  EXPECT_EQ(culled->evalue(), "\"Record 'a' has been culled for size\"");
+  const auto unknown = store.try_update_record("zz", TaskRecord("zz"), {Field::Stdout});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->evalue(), "\"No such msg_id 'zz'\"");
+  TaskRecord values("b");
+  values.stdout_text = "out";
+  EXPECT_FALSE(store.try_update_record("b", std::move(values), {Field::Stdout}));
+  EXPECT_EQ(store.get_record("b")->stdout_text, "out");
+}
+
 TEST(MemoryTaskStoreTest, ReaddingCulledIdForgetsCulling) {
   MemoryTaskStore store({.record_limit = 1, .size_limit = 1 << 30, .cull_fraction = 1.0});
   store.add_record(finished("a", 1));

@@ -245,6 +245,10 @@ TEST_F(SqliteTaskStoreTest, UpdatingAMissingRecordIsKeyError) {
   auto store = open();
   EXPECT_EQ(error_of([&] { store->update_record("nope", TaskRecord("nope"), {Field::Stdout}); }).ename(),
             "KeyError");
+  // The default try_update_record (TaskStore's) returns the same error.
+  const auto error = store->try_update_record("nope", TaskRecord("nope"), {Field::Stdout});
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->ename(), "KeyError");
 }
 
 TEST_F(SqliteTaskStoreTest, DropRecordAndDropMatching) {
