@@ -37,9 +37,9 @@ constexpr const char* kUsage = R"(usage: ipp_loadgen --profile-dir DIR [options]
   --warmup N             replies of an unmeasured run before each mode (default replies/10)
   --controller-pid PID   also report the CPU time of PID and its children
   --timeout S            seconds allowed per run (default 120)
-  --settle-timeout S     after each run, wait up to S seconds (default 60) for the
-                         controller to go idle (a hub catching up on its backlog)
-                         and report its CPU including that (0: do not wait)
+  --settle-timeout S     after each run, wait up to S seconds (default 0: do not
+                         wait) for the controller to go idle (a hub catching up
+                         on its backlog) and report its CPU including that
   --ready-timeout S      seconds allowed for registration (default 120)
 )";
 
@@ -49,7 +49,7 @@ struct Options {
   long warmup = -1;
   std::vector<Mode> modes = {Mode::Task, Mode::Mux, Mode::Broadcast};
   pid_t controller_pid = 0;
-  double timeout = 120, ready_timeout = 120, settle_timeout = 60;
+  double timeout = 120, ready_timeout = 120, settle_timeout = 0;
 };
 
 [[noreturn]] void usage_error(const std::string& what) {
