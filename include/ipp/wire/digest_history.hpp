@@ -2,10 +2,8 @@
 #pragma once
 
 #include <cstddef>
-#include <random>
-#include <string>
+#include <cstdint>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace ipp::wire {
@@ -13,13 +11,19 @@ namespace ipp::wire {
 // Signatures already accepted by one receiver, to reject replayed messages
 // ("Duplicate Signature"), as jupyter_client Session.digest_history.
 // Holds at most `max_size` entries (Session.digest_history_size, 65536 by
-// default); when an insert makes it grow past that, a random 10% (at least
-// the excess) is discarded, as Session._cull_digest_history. max_size 0
-// disables the history (nothing is recorded, as Python).
+// default); max_size 0 disables the history (nothing is recorded, as
+// Python).
 //
-// Culling picks its random sample from a vector of the entries, so it costs
-// O(entries culled), not a walk over the whole set (which was a quarter of
-// the MUX relay's time: 65,536 scattered nodes every 6,554 messages).
+// Deliberate deviation, invisible on the wire: when full, the OLDEST entry
+// makes room for the new one. Python discards a random 10% at once, so a
+// message replayed right after a cull may get through; here the newest
+// max_size signatures are always known.
+//
+// Kept as 128-bit keys (the first 32 hex digits of the HMAC, or two
+// independent hashes of a signature that is not hex) in a flat
+// open-addressing table plus a ring in insertion order: one cache line per
+// look-up on every message, and no allocation per message. The table grows
+// with the history, so an idle receiver costs a few hundred bytes.
 //
 // Not thread-safe: one instance per receiving Session/loop.
 class DigestHistory {
@@ -32,26 +36,28 @@ class DigestHistory {
   // Records `signature`; empty signatures (unsigned messages) are ignored.
   void add(std::string_view signature);
 
-  std::size_t size() const { return seen_.size(); }
+  std::size_t size() const { return count_; }
   std::size_t max_size() const { return max_size_; }
 
  private:
-  void cull();
-
-  // Transparent hash so lookups by string_view do not allocate.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
+  struct Key {
+    std::uint64_t hi = 0;
+    std::uint64_t lo = 0;  // also the table position: random for an HMAC
+    bool empty() const { return hi == 0 && lo == 0; }
+    bool operator==(const Key&) const = default;
   };
+  static Key key_of(std::string_view signature);
+  // The slot holding `key`, or the empty slot where it would go.
+  std::size_t slot_of(const Key& key) const;
+  void insert(const Key& key);
+  void erase(const Key& key);
+  void grow();
 
   std::size_t max_size_;
-  std::unordered_set<std::string, Hash, std::equal_to<>> seen_;
-  // Every element of seen_, in no order: the population culls sample from.
-  // Node-based set: pointers to its elements survive rehashing.
-  std::vector<const std::string*> entries_;
-  std::minstd_rand rng_;
+  std::size_t count_ = 0;
+  std::vector<Key> ring_;  // insertion order; once full, oldest at head_
+  std::size_t head_ = 0;
+  std::vector<Key> table_;  // power-of-two size, at most half full
 };
 
 }  // namespace ipp::wire

@@ -3,7 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace ipp::wire {
@@ -29,33 +30,62 @@ TEST(DigestHistoryTest, IgnoresEmptySignature) {
   EXPECT_FALSE(history.contains(""));
 }
 
-TEST(DigestHistoryTest, CullsTenPercentWhenFull) {
+TEST(DigestHistoryTest, WhenFullTheOldestMakesRoom) {
   DigestHistory history(100);
   for (int i = 0; i < 100; ++i) history.add("sig" + std::to_string(i));
   EXPECT_EQ(history.size(), 100u);
   history.add("one-too-many");
-  // current 101: cull max(101 // 10, 101 - 100) = 10.
-  EXPECT_EQ(history.size(), 91u);
+  EXPECT_EQ(history.size(), 100u);
+  EXPECT_FALSE(history.contains("sig0"));
+  for (int i = 1; i < 100; ++i) EXPECT_TRUE(history.contains("sig" + std::to_string(i))) << i;
+  EXPECT_TRUE(history.contains("one-too-many"));
 }
 
-TEST(DigestHistoryTest, CullsAtLeastTheExcessForSmallHistories) {
-  DigestHistory history(5);
-  for (int i = 0; i < 6; ++i) history.add("sig" + std::to_string(i));
-  EXPECT_EQ(history.size(), 5u);
-}
-
-TEST(DigestHistoryTest, CullIsRandom) {
-  // Over 20 culls of one entry out of 11, more than one distinct entry goes
-  // (all the same by chance: 11 * 11^-20).
-  std::set<std::string> culled;
-  for (int round = 0; round < 20; ++round) {
-    DigestHistory history(10);
-    for (int i = 0; i < 11; ++i) history.add("sig" + std::to_string(i));
-    for (int i = 0; i < 11; ++i) {
-      if (!history.contains("sig" + std::to_string(i))) culled.insert("sig" + std::to_string(i));
+TEST(DigestHistoryTest, TheNewestMaxSizeAreAlwaysKnown) {
+  // Python culls a random 10%, so a just-seen signature may be forgotten;
+  // here every one of the last max_size is still refused.
+  DigestHistory history(50);
+  for (int i = 0; i < 1000; ++i) {
+    history.add("sig" + std::to_string(i));
+    for (int back = 0; back < 50 && back <= i; back += 7) {
+      ASSERT_TRUE(history.contains("sig" + std::to_string(i - back))) << i << " " << back;
     }
+    if (i >= 50) ASSERT_FALSE(history.contains("sig" + std::to_string(i - 50))) << i;
   }
-  EXPECT_GT(culled.size(), 1u);
+  EXPECT_EQ(history.size(), 50u);
+}
+
+TEST(DigestHistoryTest, HexHmacsAndOtherTextAreToldApart) {
+  DigestHistory history(1000);
+  const std::string a(64, 'a');
+  std::string b = a;
+  b[31] = 'b';  // the key is an HMAC's first 128 bits (32 hex digits)
+  history.add(a);
+  EXPECT_TRUE(history.contains(a));
+  EXPECT_FALSE(history.contains(b));
+  history.add("not hex at all, but a signature all the same");
+  EXPECT_TRUE(history.contains("not hex at all, but a signature all the same"));
+  EXPECT_FALSE(history.contains("not hex at all, but a signature all the samE"));
+}
+
+TEST(DigestHistoryTest, ManyRealisticSignaturesAcrossGrowthAndEviction) {
+  DigestHistory history(5000);
+  auto hmac_like = [](int i) {
+    // Distinct pseudo-random hex strings of HMAC-SHA256 length.
+    std::uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(i + 1);
+    std::string s;
+    for (int k = 0; k < 4; ++k) {
+      x ^= x >> 31;
+      x *= 0xBF58476D1CE4E5B9ull;
+      char buf[17];
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+      s += buf;
+    }
+    return s;
+  };
+  for (int i = 0; i < 20000; ++i) history.add(hmac_like(i));
+  for (int i = 15000; i < 20000; ++i) ASSERT_TRUE(history.contains(hmac_like(i))) << i;
+  for (int i = 0; i < 15000; ++i) ASSERT_FALSE(history.contains(hmac_like(i))) << i;
 }
 
 TEST(DigestHistoryTest, RepeatedCullsKeepEveryRemainingEntryFindable) {
