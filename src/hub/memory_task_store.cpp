@@ -99,8 +99,11 @@ void MemoryTaskStore::maybe_cull() {
     const std::size_t excess = records_.size() - options_.record_limit;
     const std::size_t count = std::min(std::max(by_fraction, excess), cullable_count_);
     // With in-flight records over the limit, wait for a batch: each cull
-    // scans every record.
-    if (count >= std::max<std::size_t>(1, std::min(by_fraction, excess))) {
+    // scans every record, so a batch is at least an eighth of the records
+    // in flight (a scan then costs at most ~8 visits per culled record).
+    const std::size_t in_flight = records_.size() - cullable_count_;
+    const std::size_t batch = std::max({std::size_t{1}, std::min(by_fraction, excess), in_flight / 8});
+    if (count >= batch) {
       spdlog::info("{} records exceeds limit of {}, culling oldest {}", records_.size(),
                    options_.record_limit, count);
       for (const auto& id : cull_order(count)) cull(id);

@@ -39,9 +39,9 @@ struct MemoryTaskStoreOptions {
 // hub logs a DB error per task and get_result from another client fails.
 // Their frames are held by the scheduler and the engine anyway, so keeping
 // the record costs little; the limits apply to finished records. While
-// in-flight records alone exceed the limit, culling waits until a
-// fraction's worth of records has finished (one scan per batch, not one
-// per task).
+// in-flight records alone exceed the limit, culling waits until a batch of
+// records has finished (a fraction's worth, or an eighth of those in
+// flight): one scan per batch, not one per task.
 //
 // Culled msg_ids are remembered (the newest kCulledMemory of them) so that
 // update_record on them fails with KeyError "Record '<id>' has been culled
