@@ -5,7 +5,7 @@
 set -eu
 pkgs="cmake g++ make pkg-config
   libzmq3-dev cppzmq-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
-  libsqlite3-dev libssh-dev libssl-dev python3-dev pybind11-dev
+  libsqlite3-dev libssh-dev libssl-dev python3-dev pybind11-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev
   python3-ipyparallel python3-jupyter-client python3-numpy python3-pytest
   python3-pytest-asyncio python3-pytest-timeout python3-pytest-tornado
