@@ -1020,7 +1020,22 @@ void Hub::save_task_result(MonitorMessage& msg) {
   const auto status = msg.metadata_string("status");
 
   if (pending_.erase(msg_id) == 0) {
-    spdlog::debug("task::unknown task '{}' finished", msg_id);
+    // Deliberate deviation: hub.py drops a result it has no pending entry
+    // for. A task sent before a controller restart (--restore) is in the
+    // store, unfinished: its late result is recorded, as for direct
+    // requests (save_queue_result).
+    const std::optional<TaskRecord> record = completions_.contains(msg_id) ? std::nullopt
+                                                                             : stored_record(msg_id);
+    if (!record || record->completed) {
+      spdlog::debug("task::unknown task '{}' finished", msg_id);
+      return;
+    }
+    spdlog::info("task::late result for '{}' recorded", msg_id);
+    TaskRecord values = result_record(msg);
+    values.engine_uuid = engine_uuid;
+    update_record(msg_id, std::move(values),
+                  {Field::ResultHeader, Field::ResultMetadata, Field::ResultContent, Field::ResultBuffers,
+                   Field::Received, Field::Started, Field::Completed, Field::EngineUuid});
     return;
   }
   const bool counted = engine != nullptr && status != "aborted";

@@ -585,6 +585,25 @@ void TaskScheduler::on_engine_reply(wire::RawMessage&& raw, Clock::time_point no
   }
   const auto parent_id = parent->string("msg_id");
   Job* job = parent_id ? find_job(*parent_id) : nullptr;
+  if (job == nullptr && parent_id && !parent_id->empty() && !finished_.contains(*parent_id) &&
+      engine_index(engine)) {
+    // Deliberate deviation: a reply for a task this scheduler never saw,
+    // from a registered engine, is one sent before a controller restart
+    // (--restore: the engine kept running it). Python drops it and the
+    // client waits forever; it is relayed to its client and recorded.
+    spdlog::info("task::reply to {} from engine {} for a task sent before this controller started: "
+                 "relayed",
+                 *parent_id, engine);
+    const auto status = md->get("status");
+    finished_.add(*parent_id, status && status->is_string() && status->get_ref<const std::string&>() == "ok",
+                  engine);
+    wire::Frames frames = std::move(raw).release();
+    std::swap(frames[0], frames[1]);
+    wire::Frames mon = monitor_copy("outtask", frames);
+    output_.send_to_client(std::move(frames));
+    output_.send_to_monitor(std::move(mon));
+    return;
+  }
   if (job == nullptr || job->engine != engine) {
     // E.g. a real reply after the EngineError was sent for it (Python:
     // KeyError in retries/pending, logged).

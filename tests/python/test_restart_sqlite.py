@@ -108,8 +108,20 @@ def test_sigkill_then_restore(tmp_path, bin_path, engine):
         # The direct request ran on engine 0 across the restart: its reply
         # reached the new controller, which recorded it.
         assert rc.get_result(direct).get(timeout=30) == "direct"
-        # Load-balanced tasks whose replies the new scheduler could not
-        # route are in the database, unfinished, and can be resubmitted.
+        # Load-balanced tasks that were running on engines that survived:
+        # their replies reached the new controller, which relayed and
+        # recorded them (Python's drops them: they would stay unfinished).
+        live = {rc._engines[i] for i in (0, 1)}
+        ran_live = [r["msg_id"] for r in rc.db_query({"msg_id": {"$in": running}},
+                                                     keys=["msg_id", "engine_uuid"])
+                    if r["engine_uuid"] in live]
+        assert ran_live
+        wait_for(lambda: all(r["completed"] for r in rc.db_query({"msg_id": {"$in": ran_live}},
+                                                                  keys=["completed"])),
+                 30, "the late replies to be recorded")
+        assert rc.get_result(ran_live).get(timeout=30) == [running.index(m) for m in ran_live]
+        # The others (on the engine that died, or still queued in the
+        # scheduler) are in the database, unfinished, and can be resubmitted.
         unfinished = [r["msg_id"] for r in rc.db_query({"msg_id": {"$in": running}, "completed": None},
                                                         keys=["msg_id"])]
         assert unfinished

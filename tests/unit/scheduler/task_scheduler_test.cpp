@@ -740,5 +740,34 @@ TEST_F(TaskSchedulerTest, IgnoresRepliesForUnknownTasks) {
   EXPECT_EQ(sched_->job_count(), 1u);
 }
 
+TEST_F(TaskSchedulerTest, RelaysAReplyForATaskSentBeforeARestart) {
+  sched_->add_engine(kA, now_);
+  const std::string msg_id = submit();
+  wire::Frames sent = testing::copy_frames(out_.engine.at(0));
+  // The controller restarts (--restore): a new scheduler, the same engine.
+  out_ = RecordingOutput{};
+  make();
+  sched_->add_engine(kA, now_);
+  sched_->on_engine_reply(to_raw(engine_reply(sent)), now_);
+  ASSERT_EQ(out_.client.size(), 1u);
+  EXPECT_EQ(view(out_.client[0][0]), last_request_.at(0));  // to the client that asked
+  ASSERT_EQ(out_.topic("outtask").size(), 1u);                   // and recorded by the hub
+  EXPECT_EQ(sched_->load(kA), 0u);
+  // A second copy of that reply is not relayed again.
+  sched_->on_engine_reply(to_raw(engine_reply(sent)), now_);
+  EXPECT_EQ(out_.client.size(), 1u);
+}
+
+TEST_F(TaskSchedulerTest, ALateReplyFromAnUnregisteredEngineIsDropped) {
+  sched_->add_engine(kA, now_);
+  submit();
+  wire::Frames sent = testing::copy_frames(out_.engine.at(0));
+  out_ = RecordingOutput{};
+  make();  // restarted, and engine A never came back
+  sched_->on_engine_reply(to_raw(engine_reply(sent)), now_);
+  EXPECT_EQ(out_.client.size(), 0u);
+  EXPECT_EQ(out_.monitor.size(), 0u);
+}
+
 }  // namespace
 }  // namespace ipp::scheduler
