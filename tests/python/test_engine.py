@@ -275,7 +275,10 @@ def test_clear_namespace(rc):
     import ipyparallel as ipp
 
     dv = rc[:]
-    dv["gone"] = 1
+    # Blocking: `dv["gone"] = 1` is an asynchronous push (views default to
+    # block=False), and a clear on the control channel may overtake it.
+    dv.push({"gone": 1}, block=True)
+    assert dv.pull("gone", block=True) == [1] * len(dv)
     rc.clear(block=True)
     with pytest.raises(ipp.error.CompositeError):
         dv.pull("gone", block=True)
