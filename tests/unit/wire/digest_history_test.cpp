@@ -50,7 +50,9 @@ TEST(DigestHistoryTest, TheNewestMaxSizeAreAlwaysKnown) {
     for (int back = 0; back < 50 && back <= i; back += 7) {
       ASSERT_TRUE(history.contains("sig" + std::to_string(i - back))) << i << " " << back;
     }
-    if (i >= 50) ASSERT_FALSE(history.contains("sig" + std::to_string(i - 50))) << i;
+    if (i >= 50) {
+      ASSERT_FALSE(history.contains("sig" + std::to_string(i - 50))) << i;
+    }
   }
   EXPECT_EQ(history.size(), 50u);
 }
