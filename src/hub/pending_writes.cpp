@@ -39,7 +39,10 @@ void PendingWrites::update_hold(const std::string& msg_id, const Entry& entry) {
   const bool hold = hold_max_.count() > 0 && entry.kind == Kind::Insert && !entry.record->completed &&
                     entry.record->buffer_bytes() >= hold_min_bytes_;
   if (hold) {
-    held_.try_emplace(msg_id, Clock::now() + hold_max_);  // an update keeps the deadline
+    // An update keeps the deadline. A new one must wake the writer: idle,
+    // it sleeps without a deadline, and would otherwise keep this request
+    // past its hold until some other change arrived.
+    if (held_.try_emplace(msg_id, Clock::now() + hold_max_).second) work_.notify_one();
   } else if (!held_.empty()) {
     held_.erase(msg_id);
   }

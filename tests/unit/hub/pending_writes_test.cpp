@@ -198,6 +198,8 @@ TEST(PendingWritesTest, AHeldRequestIsWrittenAfterTheLongestHold) {
   PendingWrites pending;
   pending.set_hold(100, 200ms);
   std::thread writer = start_writer(pending, 1ms, 1000);
+  // Let the writer go to sleep with nothing to do: the hold must wake it.
+  std::this_thread::sleep_for(50ms);
   const auto start = std::chrono::steady_clock::now();
   pending.insert(big_request("big"));
   while (pending.size() != 0 && std::chrono::steady_clock::now() < start + 5s) {
