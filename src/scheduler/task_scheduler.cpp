@@ -597,11 +597,7 @@ void TaskScheduler::on_engine_reply(wire::RawMessage&& raw, Clock::time_point no
     const auto status = md->get("status");
     finished_.add(*parent_id, status && status->is_string() && status->get_ref<const std::string&>() == "ok",
                   engine);
-    wire::Frames frames = std::move(raw).release();
-    std::swap(frames[0], frames[1]);
-    wire::Frames mon = monitor_copy("outtask", frames);
-    output_.send_to_client(std::move(frames));
-    output_.send_to_monitor(std::move(mon));
+    relay_reply(std::move(raw).release());
     return;
   }
   if (job == nullptr || job->engine != engine) {
@@ -651,17 +647,21 @@ void TaskScheduler::on_engine_reply(wire::RawMessage&& raw, Clock::time_point no
 
 void TaskScheduler::handle_result(wire::Frames&& frames, Job& job, const std::string& engine,
                                   bool success) {
-  // swap_ids for the ROUTER-ROUTER mirror: [E, C, ...] -> [C, E, ...].
-  std::swap(frames[0], frames[1]);
-  wire::Frames mon = monitor_copy("outtask", frames);
-  output_.send_to_client(std::move(frames));
-  output_.send_to_monitor(std::move(mon));
+  relay_reply(std::move(frames));
 
   EngineState& st = engine_states_.find(engine)->second;
   st.pending.erase(job.msg_id);
   finished_.add(job.msg_id, success, engine);
   update_graph(job.msg_id);
   jobs_.erase(jobs_.find(job.msg_id));
+}
+
+void TaskScheduler::relay_reply(wire::Frames&& frames) {
+  // swap_ids for the ROUTER-ROUTER mirror: [E, C, ...] -> [C, E, ...].
+  std::swap(frames[0], frames[1]);
+  wire::Frames mon = monitor_copy("outtask", frames);
+  output_.send_to_client(std::move(frames));
+  output_.send_to_monitor(std::move(mon));
 }
 
 void TaskScheduler::handle_unmet_dependency(Job& job, const std::string& engine,

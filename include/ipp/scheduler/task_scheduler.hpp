@@ -216,6 +216,8 @@ class TaskScheduler {
   // Answers `job` with a generated apply_reply error and forgets it.
   void fail_unreachable(Job& job, std::string_view ename, std::string_view evalue = {});
   void handle_unmet_dependency(Job& job, const std::string& engine, Clock::time_point now);
+  // An engine's reply [E, C, ...] to its client and, as "outtask", to the hub.
+  void relay_reply(wire::Frames&& frames);
   void handle_result(wire::Frames&& frames, Job& job, const std::string& engine, bool success);
   void handle_stranded_tasks(const std::string& uuid, Clock::time_point now);
   void job_timed_out(const std::string& msg_id, std::uint64_t timeout_id);
