@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "ipp/hub/task_record.hpp"
+#include "ipp/util/string_hash.hpp"
 
 namespace ipp::hub {
 
@@ -117,10 +118,6 @@ class PendingWrites {
   void sleep(std::chrono::milliseconds duration);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
   struct Entry {
     Kind kind = Kind::Insert;
     // Records of the newest generation belong to the hub, which changes
@@ -131,7 +128,7 @@ class PendingWrites {
     std::uint64_t version = 0;  // of the latest change (flush)
     bool unwritable = false;
   };
-  using Entries = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+  using Entries = util::StringMap<Entry>;
 
   static Change to_change(const std::string& msg_id, const Entry& entry);
   // Entry for a new change of `msg_id`; `created` says whether it is new.
@@ -167,7 +164,7 @@ class PendingWrites {
   std::size_t wake_size_ = static_cast<std::size_t>(-1);  // the writer's, for the notification
   std::size_t unwritable_ = 0;  // in newest_
   // Inserts of newest_ waiting for their result, by msg_id: until when.
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point, Hash, std::equal_to<>> held_;
+  util::StringMap<std::chrono::steady_clock::time_point> held_;
   std::uint64_t hold_min_bytes_ = 0;
   std::chrono::milliseconds hold_max_{0};  // 0: no holds
   bool stop_ = false;
